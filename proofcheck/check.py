@@ -1,0 +1,415 @@
+"""Check a whole file: declarations, facts, claims, theorems and their proofs.
+
+Statements are read in order (a fact can be cited only after it is stated),
+every relation to check becomes a task (`obligations.py`), the tasks run in
+killable workers (`runner.py`), and the answers are assembled into results per
+item, following LANGUAGE.md §4 and §7.
+"""
+from __future__ import annotations
+
+import difflib
+import time
+import zlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from . import syntax as S
+from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fact, FForall, FImplies, Rel, Scope,
+                        Term, VarInfo, make_variable)
+from .obligations import EqualTask, StepTask
+from .parse import parse_document
+from .verdict import ERROR, PROVED, UNKNOWN, Verdict, weakest
+
+
+@dataclass
+class Options:
+    timeout: float = 5.0
+    seed: int = 0
+    strict: bool = False
+    jobs: int | None = None
+
+
+@dataclass
+class StepResult:
+    span: S.Span
+    relation: str
+    lhs: str
+    rhs: str
+    hints: list
+    verdict: Verdict | None = None
+    task: int | None = None
+
+
+@dataclass
+class ItemResult:
+    kind: str                    # claim, have, theorem, assume, declaration, syntax
+    name: str | None
+    span: S.Span
+    text: str
+    steps: list = field(default_factory=list)
+    status: str = PROVED
+    message: str = ""
+    method: str = ""
+    points: Fraction | None = None
+    own: Verdict | None = None   # a verdict for the item itself (errors, chain check, no proof)
+    parts: list = field(default_factory=list)  # other items whose verdicts count (haves)
+    match_tasks: list = field(default_factory=list)
+    match_info: dict = field(default_factory=dict)
+
+
+@dataclass
+class FileResult:
+    path: str
+    items: list
+    seconds: float = 0.0
+    status: str = PROVED
+    lines: list = field(default_factory=list)
+
+
+# ------------------------------------------------------------------- relations
+_DIRECTION = {"<": 1, "<=": 1, ">": -1, ">=": -1, "=": 0, "!=": None}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def compose(rels: list) -> tuple:
+    """(relation the chain proves, None) or (None, reason it proves nothing)."""
+    if "!=" in rels:
+        return None, "a chain with a `!=` step proves nothing about its ends"
+    dirs = {_DIRECTION[r] for r in rels} - {0}
+    if len(dirs) > 1:
+        return None, "this chain mixes `<`/`<=` with `>`/`>=`, so it proves nothing about its ends"
+    if not dirs:
+        return "=", None
+    up = dirs.pop() == 1
+    strict = any(r in ("<", ">") for r in rels)
+    return ("<" if strict else "<=") if up else (">" if strict else ">="), None
+
+
+def implies_rel(have: str, want: str) -> bool:
+    """Does `a have b` imply `a want b`?"""
+    if have == want:
+        return True
+    return want in {"=": {"<=", ">="}, "<": {"<=", "!="}, ">": {">=", "!="}}.get(have, set())
+
+
+# --------------------------------------------------------------------- checker
+class FileChecker:
+    def __init__(self, doc: S.Document, options: Options):
+        self.doc = doc
+        self.options = options
+        self.el = Elaborator(doc.text)
+        self.scope = Scope()
+        self.tasks: list = []
+        self.items: list[ItemResult] = []
+
+    def add_task(self, task) -> int:
+        self.tasks.append(task)
+        return len(self.tasks) - 1
+
+    def seed_for(self, span: S.Span) -> int:
+        return zlib.crc32(f"{self.options.seed}:{span.line}:{span.column}".encode())
+
+    # -- items
+    def error_item(self, kind, name, span, message, text=""):
+        item = ItemResult(kind, name, span, text or self.el.source(span))
+        item.own = Verdict(ERROR, "", message)
+        self.items.append(item)
+        return item
+
+    def build(self):
+        for p in self.doc.problems:
+            item = ItemResult("syntax", None, p.span, p.source_line.strip())
+            item.own = Verdict(ERROR, "syntax", p.message)
+            self.items.append(item)
+        for st in self.doc.statements:
+            try:
+                getattr(self, "_s_" + type(st).__name__)(st)
+            except ElabError as err:
+                kind = {"Let": "declaration", "Fun": "declaration", "Def": "declaration",
+                        "Assume": "assume"}.get(type(st).__name__, type(st).__name__.lower())
+                self.error_item(kind, getattr(st, "name", None), st.span, err.message)
+        self.items.sort(key=lambda it: (it.span.line, it.span.column))
+
+    # -- declarations
+    def _s_Let(self, st: S.Let):
+        dims = []
+        for d in st.type_args:
+            t = self.el.scalar(d, self.scope, "a size")
+            if not (t.expr.is_integer and (t.expr.is_positive or not t.expr.is_Number)):
+                raise ElabError(d.span, f"a size must be a positive integer; `{self.el.source(d.span)}` is not "
+                                f"(declare it `integer, positive`)")
+            dims.append(t.expr)
+        for name in st.names:
+            self.el._check_new_name(name, st.span, self.scope)
+        for name in st.names:
+            sym, shape, kind = make_variable(name, st.type_name, dims, st.assumptions, st.span)
+            self.scope.vars[name] = VarInfo(sym, shape, kind, tuple(a for a, _ in st.assumptions), st.span.line)
+            for a, _ in st.assumptions:
+                if shape is not None:
+                    self.scope.matrix_facts.append((sym, a))
+
+    def _s_Fun(self, st: S.Fun):
+        if st.domain != "real" or st.codomain != "real":
+            raise ElabError(st.span, "functions are declared `fun f : real -> real`")
+        for name in st.names:
+            self.el._check_new_name(name, st.span, self.scope)
+            self.scope.funs[name] = sp.Function(name, real=True)
+
+    def _s_Def(self, st: S.Def):
+        self.el._check_new_name(st.name, st.span, self.scope)
+        inner = self.scope.child()
+        params = []
+        for p in st.params or []:
+            self.el._check_new_name(p, st.span, inner, bound_ok=True)
+            d = sp.Dummy(p, real=True)
+            inner.bound[p] = Term(d)
+            params.append(d)
+        if len(set(st.params or [])) != len(st.params or []):
+            raise ElabError(st.span, "a parameter name is repeated")
+        body = self.el.term(st.body, inner)
+        self.scope.defs[st.name] = DefInfo(params, body, st.span.line)
+
+    def _register(self, name, kind, formula, line):
+        if name is None:
+            return
+        if name in self.scope.facts:
+            raise ElabError(S.Span(line, 1, line, 2), f"`{name}` is already the name of a fact "
+                            f"(line {self.scope.facts[name].line})")
+        if name in BUILTIN_FACTS:
+            raise ElabError(S.Span(line, 1, line, 2), f"`{name}` is the name of a built-in fact; choose another")
+        self.scope.facts[name] = Fact(name, kind, formula, line)
+
+    def _s_Assume(self, st: S.Assume):
+        formula = self.el.formula(st.formula, self.scope)
+        self._register(st.name, "assume", formula, st.span.line)
+
+    # -- claims and haves
+    def _goals(self, formula, premises):
+        if isinstance(formula, Rel):
+            return [(formula, premises)]
+        if isinstance(formula, FAnd):
+            return [g for part in formula.parts for g in self._goals(part, premises)]
+        if isinstance(formula, FImplies):
+            return self._goals(formula.conclusion, premises + [formula.premise])
+        if isinstance(formula, FForall):
+            return self._goals(formula.body, premises)
+        raise TypeError(formula)  # pragma: no cover
+
+    def _resolve(self, hints, local: dict | None = None) -> list:
+        facts = []
+        for h in hints:
+            if local and h.name in local:
+                facts.append(local[h.name])
+            elif h.name in self.scope.facts:
+                facts.append(self.scope.facts[h.name])
+            elif h.name in BUILTIN_FACTS:
+                facts.append(Fact(h.name, "builtin", None, 0))
+            elif h.name in self.scope.defs:
+                continue  # definitions are unfolded anyway
+            else:
+                known = list(self.scope.facts) + list(local or {}) + sorted(BUILTIN_FACTS)
+                close = difflib.get_close_matches(h.name, known, n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else \
+                    (f"; facts stated so far: {', '.join(known[:8])}" if known else "")
+                raise ElabError(h.span, f"unknown fact `{h.name}` (facts must be stated before they are "
+                                f"cited){hint}")
+        return facts
+
+    def _step_task(self, rel: Rel, premises, facts, hints, uncited=()) -> StepTask:
+        return StepTask(rel.lhs, rel.rel, rel.rhs, rel.conds, list(premises), facts, [h.name for h in hints],
+                        is_matrix=rel.is_matrix, shape=rel.lhs_shape, seed=self.seed_for(rel.span),
+                        timeout=self.options.timeout, uncited=list(uncited))
+
+    def _formula_item(self, kind, name, st, scope, premises=(), local=None):
+        item = ItemResult(kind, name, st.span, self.el.source(st.span))
+        self.items.append(item)
+        saved = self.scope
+        self.scope = scope
+        try:
+            formula = self.el.formula(st.formula, scope)
+            facts = self._resolve(st.hints, local)
+        except ElabError as err:
+            item.own = Verdict(ERROR, "", err.message)
+            item.match_info["error_span"] = err.span
+            return item, None
+        finally:
+            self.scope = saved
+        for rel, prem in self._goals(formula, list(premises)):
+            task = self._step_task(rel, prem, facts, st.hints)
+            item.steps.append(StepResult(rel.span, rel.rel, rel.lhs_text, rel.rhs_text,
+                                         [h.name for h in st.hints], task=self.add_task(task)))
+        return item, formula
+
+    def _s_Claim(self, st: S.Claim):
+        item, formula = self._formula_item("claim", st.name, st, self.scope)
+        if formula is not None:
+            self._register(st.name, "claim", formula, st.span.line)
+
+    # -- theorems
+    def _s_Theorem(self, st: S.Theorem):
+        item = ItemResult("theorem", st.name, st.span, self.el.source(st.span), points=st.points)
+        self.items.append(item)
+        try:
+            formula = self.el.formula(st.formula, self.scope)
+        except ElabError as err:
+            item.own = Verdict(ERROR, "", err.message)
+            return
+        variables, premises, goal = [], [], formula
+        while True:
+            if isinstance(goal, FForall):
+                variables += goal.variables
+                goal = goal.body
+            elif isinstance(goal, FImplies):
+                premises.append(goal.premise)
+                goal = goal.conclusion
+            else:
+                break
+        if st.proof is None:
+            item.own = Verdict(UNKNOWN, "", "no proof given")
+        else:
+            self._check_proof(st, item, goal, variables, premises)
+        self._register(st.name, "theorem", formula, st.span.line)
+
+    def _check_proof(self, st: S.Theorem, item: ItemResult, goal, variables, premises):
+        proof = st.proof
+        scope = self.scope.child()
+        for d in variables:
+            scope.bound[d.name] = Term(d)
+        local: dict = {}
+        for have in proof.haves:
+            hitem, hformula = self._formula_item("have", have.name, have, scope, premises, local)
+            item.parts.append(hitem)
+            if hformula is not None and have.name:
+                if have.name in local or have.name in self.scope.facts:
+                    hitem.own = Verdict(ERROR, "", f"`{have.name}` is already the name of a fact")
+                else:
+                    local[have.name] = Fact(have.name, "have", hformula, have.span.line)
+        if proof.start is None:
+            item.own = Verdict(ERROR, "", "the proof has no chain: write the first expression, then one "
+                               "step per line (`<= E  by h`)")
+            return
+        if not proof.steps:
+            item.own = Verdict(ERROR, "", "the chain has a first expression but no steps")
+            return
+        if not isinstance(goal, Rel):
+            item.own = Verdict(ERROR, "", "a proof by a chain shows one relation `A R B`; this theorem "
+                               "states several (split it into theorems or claims)")
+        # have lines are citable only below themselves
+        have_line = {h.name: h.span.line for h in proof.haves if h.name}
+        saved = self.scope
+        self.scope = scope
+        try:
+            prev = self._chain_term(proof.start)
+            first = prev
+            rels = []
+            for step in proof.steps:
+                cur = self._chain_term(step.expr)
+                rels.append(step.rel)
+                lhs_text = self.el.source(proof.start.span) if step is proof.steps[0] else \
+                    self.el.source(proof.steps[proof.steps.index(step) - 1].expr.span)
+                sr = StepResult(step.span, step.rel, lhs_text, self.el.source(step.expr.span),
+                                [h.name for h in step.hints])
+                item.steps.append(sr)
+                try:
+                    if isinstance(prev, ElabError):
+                        raise ElabError(step.span, "the expression before this step has an error: "
+                                        + prev.message)
+                    if isinstance(cur, ElabError):
+                        raise cur
+                    visible = {k: v for k, v in local.items() if have_line.get(k, 0) < step.span.line}
+                    for h in step.hints:
+                        if h.name in local and h.name not in visible:
+                            raise ElabError(h.span, f"`{h.name}` is stated below this step")
+                    facts = self._resolve(step.hints, visible)
+                    left_node = proof.start if step is proof.steps[0] else proof.steps[proof.steps.index(step) - 1].expr
+                    rel = self.el.relation(prev, step.rel, cur, left_node, step.expr)
+                    sr.task = self.add_task(self._step_task(rel, premises, facts, step.hints))
+                except ElabError as err:
+                    sr.verdict = Verdict(ERROR, "", err.message)
+                prev = cur
+            last = prev
+        finally:
+            self.scope = saved
+        if item.own is not None:
+            return
+        composed, why = compose(rels)
+        first_text = self.el.source(proof.start.span)
+        last_text = self.el.source(proof.steps[-1].expr.span)
+        if composed is None:
+            item.own = Verdict(ERROR, "", why)
+            return
+        if isinstance(first, ElabError) or isinstance(last, ElabError):
+            item.own = Verdict(ERROR, "", "the chain's ends have errors, so it cannot be matched to the theorem")
+            return
+        shows = f"this chain shows `{first_text} {composed} {last_text}`; the theorem states `{goal.text}`"
+        if implies_rel(composed, goal.rel):
+            pairs = ((first, goal.lhs), (last, goal.rhs))
+        elif implies_rel(_FLIP[composed], goal.rel):
+            pairs = ((first, goal.rhs), (last, goal.lhs))
+        else:
+            item.own = Verdict(ERROR, "chain check", shows + ", a weaker relation")
+            return
+        is_matrix = goal.is_matrix
+        for a_term, b in pairs:
+            a = a_term.expr
+            if a_term.shape is not None and a_term.shape == (1, 1):
+                a = a[0, 0]
+            if a == b:
+                continue
+            item.match_tasks.append(self.add_task(EqualTask(a, b, self.options.timeout, is_matrix)))
+        item.match_info["shows"] = shows
+
+    def _chain_term(self, node):
+        try:
+            return self.el.term(node, self.scope)
+        except ElabError as err:
+            return err
+
+    # -- assembling
+    def finish(self, results: list):
+        for item in self.items:
+            for st in item.steps:
+                if st.verdict is None and st.task is not None:
+                    st.verdict = results[st.task]
+            if item.match_tasks and item.own is None:
+                answers = [results[i] for i in item.match_tasks]
+                if any(a.status != PROVED for a in answers):
+                    timed = any(a.method == "limits" for a in answers)
+                    item.own = Verdict(UNKNOWN if timed else ERROR, "chain check",
+                                       item.match_info["shows"] + (" (could not compare the ends in time)"
+                                                                   if timed else ""))
+        for item in self.items:
+            statuses = [st.verdict.status for st in item.steps if st.verdict]
+            if item.own:
+                statuses.append(item.own.status)
+            statuses += [p.status for p in item.parts]
+            item.status = weakest(statuses)
+            item.message, item.method = self._summary(item)
+
+    @staticmethod
+    def _summary(item: ItemResult):
+        if item.own is not None and item.own.status == item.status:
+            return item.own.message, item.own.method
+        for st in item.steps:
+            if st.verdict and st.verdict.status == item.status:
+                if item.kind == "theorem":
+                    return f"step at line {st.span.line} is {item.status}", st.verdict.method
+                return st.verdict.message, st.verdict.method
+        for p in item.parts:
+            if p.status == item.status:
+                return f"`have` at line {p.span.line} is {item.status}", p.method
+        methods = sorted({st.verdict.method for st in item.steps if st.verdict and st.verdict.method})
+        return "", "; ".join(methods)
+
+
+def check_text(text: str, path: str, options: Options, runner) -> FileResult:
+    started = time.monotonic()
+    doc = parse_document(text, path)
+    checker = FileChecker(doc, options)
+    checker.build()
+    results = runner.run(checker.tasks, options.timeout) if checker.tasks else []
+    checker.finish(results)
+    status = weakest(item.status for item in checker.items) if checker.items else PROVED
+    return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"))

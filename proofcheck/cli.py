@@ -1,0 +1,82 @@
+"""The `proofcheck` command."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="proofcheck",
+        description="Check step-by-step derivations written in the .pf proof language.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".pf files, or folders (every *.pf inside, sorted)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument("--strict", action="store_true", help="only `proved` passes (`checked` fails)")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="time limit per step (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random test points (default: 0)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+    p.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    p.add_argument("--quiet", action="store_true", help="print only the summary lines")
+    p.add_argument("--version", action="version", version=f"proofcheck {__version__}")
+    return p
+
+
+def collect(paths) -> tuple:
+    """(files, problems): .pf files in order, and unreadable paths with reasons."""
+    files, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob("*.pf"))
+            if not found:
+                problems.append((raw, "no .pf files in this folder"))
+            files.extend(str(f) for f in found)
+        elif path.is_file():
+            files.append(raw)
+        else:
+            problems.append((raw, "no such file or folder"))
+    return files, problems
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    started = time.monotonic()
+    files, problems = collect(args.paths)
+    texts = []
+    for f in files:
+        try:
+            texts.append((f, Path(f).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append((f, f"cannot read: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}"))
+    for path, why in problems:
+        print(f"proofcheck: {path}: {why}", file=sys.stderr)
+
+    from .check import Options, check_text
+    from .runner import Runner
+    from .verdict import passes
+    options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
+    results = []
+    with Runner(args.jobs) as runner:
+        for path, text in texts:
+            results.append(check_text(text, path, options, runner))
+    seconds = time.monotonic() - started
+    if args.format == "json":
+        from .report_json import render
+        print(render(results, seconds))
+    else:
+        from .report_text import Style, render_run
+        color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+        print(render_run(results, seconds, Style(color), args.quiet))
+    if problems:
+        return 2
+    ok = all(passes(item.status, args.strict) for fr in results for item in fr.items)
+    return 0 if ok else 1

@@ -1,0 +1,281 @@
+"""Decide one obligation: the deciders in order of cost, then the verdict.
+
+This is the only place verdicts for steps are made. `proved` needs a sound
+decider to succeed on the relation *and* every domain condition; `refuted`
+needs a point confirmed by `evaluate` (exact or certified); `checked` needs no
+proof, no violation and enough sample points agreeing; everything else is
+`unknown`, with the reason.
+"""
+from __future__ import annotations
+
+import random
+import time
+from fractions import Fraction
+
+import sympy as sp
+
+from .deciders import algebra, bounds, numeric, realarith
+from .elaborate import FAnd, FForall, FImplies, Rel
+from .obligations import EqualTask, StepTask
+from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
+
+QUICK_POINTS = 40
+DEEP_POINTS = 160
+MIN_EVIDENCE_POINTS = 25
+MAX_SUM_EXPAND = 200
+
+
+def run_task(task):
+    if isinstance(task, EqualTask):
+        return decide_equal(task)
+    return decide_step(task)
+
+
+# ------------------------------------------------------------------ preparing
+def _bigop_doit(s):
+    (i, lo, hi) = s.limits[-1]
+    count = hi - lo + 1
+    empty = sp.Integer(0) if isinstance(s, sp.Sum) else sp.Integer(1)
+    if count.is_Integer:
+        n = int(count)
+        if n <= 0:
+            return empty
+        if n <= MAX_SUM_EXPAND:
+            inner = type(s)(s.function, *s.limits[:-1]) if len(s.limits) > 1 else s.function
+            terms = [inner.xreplace({i: lo + k}) for k in range(n)]
+            return sp.Add(*terms) if isinstance(s, sp.Sum) else sp.Mul(*terms)
+        return s.doit()
+    # symbolic bounds: SymPy's convention for empty ranges differs from ours (an
+    # empty sum is 0), so evaluate only when the range is known to be nonempty or empty-by-one
+    if bounds.prove_sign(count, ">=") is not None:
+        r = s.doit()
+        return r
+    return s
+
+
+def prepare(e):
+    """Carry out derivatives and finite sums/products."""
+    if not isinstance(e, sp.Basic):
+        return e
+    if e.has(sp.Derivative):
+        e = e.replace(lambda x: isinstance(x, sp.Derivative), lambda x: x.doit())
+    if e.has(sp.Sum, sp.Product):
+        e = e.replace(lambda x: isinstance(x, (sp.Sum, sp.Product)), _bigop_doit)
+    return e
+
+
+def ground(formulas):
+    """Ground relations [(lhs, rel, rhs)] of the formulas, and whether that is all of them."""
+    out, complete = [], True
+    for f in formulas:
+        if isinstance(f, Rel):
+            if f.is_matrix:
+                complete = False
+            else:
+                out.append((prepare(f.lhs), f.rel, prepare(f.rhs)))
+        elif isinstance(f, FAnd):
+            sub, ok = ground(f.parts)
+            out += sub
+            complete = complete and ok
+        else:
+            complete = False
+    return out, complete
+
+
+def known_intervals(premises) -> dict:
+    """Bounds on single symbols stated by premises (`x > 0`, `t <= 1`)."""
+    known: dict = {}
+    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+    for (l, r, rr) in premises:
+        for sym, rel, c in ((l, r, rr), (rr, flip[r], l)):
+            if isinstance(sym, sp.Symbol) and c.is_Rational:
+                q = Fraction(int(c.p), int(c.q))
+                iv = {"<": bounds.make(-bounds.INF, q, False, False), "<=": bounds.make(-bounds.INF, q, False, True),
+                      ">": bounds.make(q, bounds.INF, False, False), ">=": bounds.make(q, bounds.INF, True, False),
+                      "=": bounds.make(q, q, True, True), "!=": None}[rel]
+                if rel == "!=" and q == 0:
+                    iv = bounds.Interval(nonzero=True)
+                if iv is not None:
+                    known[sym] = bounds.intersect(known[sym], iv) if sym in known else iv
+    return known
+
+
+# -------------------------------------------------------------------- proving
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def prove_relation(lhs, rel, rhs, premises, known, time_left):
+    """A method name if `lhs rel rhs` holds wherever defined, else None; plus a
+    candidate counterexample point from the solvers, if one was produced."""
+    candidate = None
+    if rel == "=":
+        method = algebra.prove_equal(lhs, rhs, time_left)
+        if method:
+            return method, None
+        if time_left() > 0.2:
+            r = realarith.z3_decide(lhs, "=", rhs, premises, known, int(min(2.0, time_left()) * 1000))
+            if r and r[0] == "proved":
+                return r[1], None
+            if r and r[0] == "candidate":
+                candidate = r[1]
+        return None, candidate
+    if rel in ("<", "<="):
+        d, srel = rhs - lhs, (">" if rel == "<" else ">=")
+    elif rel in (">", ">="):
+        d, srel = lhs - rhs, rel
+    else:  # !=
+        d, srel = lhs - rhs, "!="
+    form = bounds.prove_sign(d, srel, known)
+    if form is not None:
+        return "signs and ranges of the terms (interval bounds)", None
+    free = [s for s in d.free_symbols if isinstance(s, sp.Symbol)]
+    if len(free) == 1 and not premises_beyond(premises, free[0]):
+        x = free[0]
+        if _is_rational_in(d, x):
+            iv = known.get(x) or bounds.symbol_interval(x)
+            if x in known:
+                iv = bounds.intersect(bounds.symbol_interval(x), known[x])
+            r = realarith.univariate(d, srel, x, iv, lambda: time_left() > 0)
+            if r and r[0] == "proved":
+                return r[1], None
+            if r and r[0] == "counterexample":
+                candidate = r[1]
+    if time_left() > 0.2:
+        r = realarith.z3_decide(lhs, rel, rhs, premises, known, int(min(3.0, time_left()) * 1000))
+        if r and r[0] == "proved":
+            return r[1], None
+        if r and r[0] == "candidate" and candidate is None:
+            candidate = r[1]
+    return None, candidate
+
+
+def premises_beyond(premises, x) -> bool:
+    """Do the premises say more than bounds on x alone?"""
+    for (l, r, rr) in premises:
+        syms = (l - rr).free_symbols
+        if syms - {x} or not (isinstance(l, sp.Symbol) or isinstance(rr, sp.Symbol)):
+            return True
+    return False
+
+
+def _is_rational_in(d, x) -> bool:
+    try:
+        return d.is_rational_function(x) and not d.has(sp.Abs, sp.Max, sp.Min) and \
+            all(a.is_Rational or a == x for a in d.atoms(sp.Number, sp.Symbol, sp.NumberSymbol))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def prove_condition(c, premises, known, time_left):
+    if bounds.prove_sign(c.expr, c.rel, known) is not None:
+        return True
+    r = realarith.z3_decide(c.expr, c.rel, sp.Integer(0), premises, known, int(min(1.0, max(0.05, time_left())) * 1000))
+    return bool(r and r[0] == "proved")
+
+
+# ------------------------------------------------------------------- deciding
+def _bad_constant(*exprs) -> bool:
+    return any(isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in exprs)
+
+
+def decide_step(task: StepTask) -> Verdict:
+    start = time.monotonic()
+    deadline = start + 0.85 * task.timeout
+
+    def time_left():
+        return deadline - time.monotonic()
+
+    if task.is_matrix:
+        from .deciders import matrices
+        return matrices.decide(task, time_left)
+
+    lhs, rhs = prepare(task.lhs), prepare(task.rhs)
+    conds = [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
+    premises, premises_ground = ground(task.premises)
+    cited, cited_ground = ground([f.formula for f in task.facts if f.formula is not None])
+    builtin_cited = [f.name for f in task.facts if f.formula is None]
+    known = known_intervals(premises)
+
+    if _bad_constant(lhs, rhs) or any(_bad_constant(c.expr) for c in conds):
+        return Verdict(REFUTED, "exact evaluation", "this step divides by zero (or is infinite) for every "
+                       "value of its names", counterexample={})
+
+    # a counterexample must satisfy the premises and every cited fact; when some
+    # of them cannot be checked at a point, no counterexample can be trusted
+    can_refute = premises_ground and cited_ground and not builtin_cited
+    problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + cited, known)
+    rng = random.Random(task.seed)
+    if can_refute:
+        quick = numeric.search(problem, rng, QUICK_POINTS, time_left, local=False)
+        if quick.kind == "counterexample":
+            return _refuted(quick)
+
+    hyps = premises + cited
+    method, candidate = prove_relation(lhs, task.rel, rhs, hyps, known, time_left)
+    unproved_conds = []
+    if method:
+        for c in conds:
+            if time_left() <= 0 or not prove_condition(c, hyps, known, time_left):
+                unproved_conds.append(c)
+        if not unproved_conds:
+            return Verdict(PROVED, method, "")
+
+    if can_refute and time_left() > 0:
+        if candidate:
+            problem.extra_points = [candidate]
+        deep = numeric.search(problem, rng, DEEP_POINTS, time_left, local=True)
+        if deep.kind == "counterexample":
+            return _refuted(deep)
+    else:
+        deep = None
+
+    if method and unproved_conds:
+        whys = "; ".join(sorted({c.why for c in unproved_conds}))
+        return Verdict(UNKNOWN, method, f"the relation holds where both sides are defined ({method}), "
+                       f"but I could not show the step is always defined: {whys}")
+    if time_left() <= 0 and not deep:
+        return Verdict(UNKNOWN, "limits", f"no proof found within the time limit ({task.timeout:g} s)")
+    reason = _why_unknown(task, can_refute, builtin_cited)
+    if deep is not None and deep.kind == "evidence":
+        if deep.tight:
+            return Verdict(UNKNOWN, "numeric search", "no proof found; the two sides come very close at "
+                           "some tested points, so tests cannot tell" + reason)
+        n_free = len(numeric.Sampler(problem, random.Random(0)).symbols)
+        if deep.valid >= MIN_EVIDENCE_POINTS or (n_free == 0 and deep.valid >= 1):
+            where = f"{deep.valid} test points" if n_free else "a certified numeric evaluation"
+            return Verdict(CHECKED, "numeric testing",
+                           f"no proof found, but the step holds at {where} (boundary values and random "
+                           f"rationals, exact or with certified error bounds)" + reason,
+                           detail={"points": deep.valid})
+        return Verdict(UNKNOWN, "numeric search", f"no proof found, and too few test points could be "
+                       f"evaluated ({deep.valid})" + reason)
+    return Verdict(UNKNOWN, "", "no proof found" + reason)
+
+
+def _why_unknown(task: StepTask, can_refute: bool, builtin_cited) -> str:
+    parts = []
+    if task.hints and not can_refute:
+        parts.append("the cited facts " + ", ".join(f"`{h}`" for h in task.hints) +
+                     " are not used by this version of the checker")
+    return ("; " + "; ".join(parts)) if parts else ""
+
+
+def _refuted(outcome: numeric.Outcome) -> Verdict:
+    values = outcome.point or {}
+    shown = ", ".join(f"{k} = {v}" for k, v in values.items()) or "any values"
+    return Verdict(REFUTED, "counterexample (exact or certified evaluation)",
+                   f"fails at {shown}: {outcome.message}", counterexample=values)
+
+
+def decide_equal(task: EqualTask) -> Verdict:
+    start = time.monotonic()
+    deadline = start + 0.85 * task.timeout
+    if task.is_matrix:
+        from .deciders import matrices
+        ok = matrices.structurally_equal(task.a, task.b)
+        return Verdict(PROVED if ok else UNKNOWN, "matrix normal form", "")
+    a, b = prepare(task.a), prepare(task.b)
+    method = algebra.prove_equal(a, b, lambda: deadline - time.monotonic())
+    if method:
+        return Verdict(PROVED, method, "")
+    return Verdict(UNKNOWN, "", "not shown equal")

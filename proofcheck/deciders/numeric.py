@@ -1,0 +1,322 @@
+"""Counterexample search and test evidence. This module never proves anything.
+
+Points are exact rationals chosen to respect the declared assumptions and the
+premises (boundary values first, then random ones, then a local search towards
+a violation). A point counts as a counterexample only when `evaluate` confirms,
+exactly or with a certified arb enclosure, that every premise holds there and
+the step fails (or is undefined) there. Values of abstract functions are chosen
+per distinct argument value, so the reported values always come from a real
+function.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from ..evaluate import Evaluator, Uncertain, Undefined, difference, format_value, relation_holds, sign, to_arb
+from .bounds import INF, Interval, symbol_interval
+
+SPECIAL = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2),
+           Fraction(3), Fraction(-3), Fraction(1, 3), Fraction(10), Fraction(-10), Fraction(1, 10),
+           Fraction(-1, 10), Fraction(100), Fraction(-100), Fraction(1, 100), Fraction(7, 4), Fraction(-5, 3)]
+SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100)]
+
+
+@dataclass
+class Problem:
+    lhs: object
+    rel: str
+    rhs: object
+    conds: list            # elaborate.Condition
+    premises: list         # (lhs, rel, rhs) ground relations that must hold at the point
+    known: dict            # symbol -> Interval (from premises)
+    extra_points: list = field(default_factory=list)  # candidate points from solvers
+
+
+@dataclass
+class Outcome:
+    kind: str                  # "counterexample", "evidence", "inconclusive"
+    point: dict | None = None  # name -> text
+    message: str = ""
+    valid: int = 0
+    tight: bool = False
+
+
+def _in(x: Fraction, iv: Interval) -> bool:
+    if iv.lo != -INF and (x < iv.lo or (x == iv.lo and not iv.lo_closed)):
+        return False
+    if iv.hi != INF and (x > iv.hi or (x == iv.hi and not iv.hi_closed)):
+        return False
+    if iv.nonzero and x == 0:
+        return False
+    return True
+
+
+class Sampler:
+    def __init__(self, problem: Problem, rng: random.Random):
+        self.p = problem
+        self.rng = rng
+        exprs = [problem.lhs, problem.rhs] + [c.expr for c in problem.conds] + \
+                [e for (l, _, r) in problem.premises for e in (l, r)]
+        syms = set()
+        for e in exprs:
+            syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+        self.symbols = sorted(syms, key=lambda s: s.name)
+        atoms = set()
+        for e in exprs:
+            atoms |= e.atoms(AppliedUndef)
+            atoms |= {d for d in e.atoms(sp.Derivative) if d.expr.has(AppliedUndef)}
+            atoms |= {d for d in e.atoms(sp.Subs) if d.has(AppliedUndef)}
+        # inner applications first: g(f(x)) needs f(x)
+        self.atoms = sorted(atoms, key=lambda a: (sp.count_ops(a), sp.default_sort_key(a)))
+        self.intervals = {s: self._interval(s) for s in self.symbols}
+        self.supported = all(self._atom_key_parts(a) is not None for a in self.atoms)
+
+    def _interval(self, s) -> Interval:
+        iv = symbol_interval(s)
+        if s in self.p.known:
+            from .bounds import intersect
+            iv = intersect(iv, self.p.known[s])
+        return iv
+
+    @staticmethod
+    def _atom_key_parts(a):
+        """(function, order, argument expression) identifying an atom's value."""
+        if isinstance(a, AppliedUndef):
+            if len(a.args) != 1:
+                return None
+            return (a.func, 0, a.args[0])
+        if isinstance(a, sp.Derivative):
+            f = a.expr
+            if isinstance(f, AppliedUndef) and len(f.args) == 1 and len(a.variable_count) == 1 and \
+                    a.variable_count[0][0] == f.args[0]:
+                return (f.func, int(a.variable_count[0][1]), f.args[0])
+            return None
+        if isinstance(a, sp.Subs):
+            inner = a.expr
+            if isinstance(inner, sp.Derivative) and isinstance(inner.expr, AppliedUndef) and \
+                    len(a.variables) == 1 and len(inner.variable_count) == 1 and \
+                    inner.expr.args == (a.variables[0],) and inner.variable_count[0][0] == a.variables[0]:
+                return (inner.expr.func, int(inner.variable_count[0][1]), a.point[0])
+            return None
+        return None
+
+    # -- values
+    def value_for(self, s, mode: int, k: int) -> Fraction:
+        iv = self.intervals[s]
+        ints = bool(s.is_integer)
+        pool = SPECIAL_INT if ints else SPECIAL
+        if mode == 0:  # everyone takes the same special value
+            cands = [v for v in pool if _in(v, iv)]
+            if cands:
+                return cands[k % len(cands)]
+        if mode == 1:
+            cands = [v for v in pool if _in(v, iv)]
+            if cands:
+                return self.rng.choice(cands)
+        return self.random_value(iv, ints)
+
+    def random_value(self, iv: Interval, ints: bool) -> Fraction:
+        for _ in range(50):
+            scale = self.rng.choice([1, 1, 3, 10, 100])
+            if ints:
+                v = Fraction(self.rng.randint(-scale * 3, scale * 3))
+            else:
+                den = self.rng.choice([1, 2, 3, 4, 5, 7, 8, 10, 16])
+                v = Fraction(self.rng.randint(-scale * den * 3, scale * den * 3), den)
+            if iv.lo != -INF and iv.hi != INF:
+                width = iv.hi - iv.lo
+                v = iv.lo + width * Fraction(self.rng.randint(0, 1000), 1000)
+                if ints:
+                    v = Fraction(round(v))
+            elif iv.lo != -INF:
+                v = iv.lo + abs(v)
+            elif iv.hi != INF:
+                v = iv.hi - abs(v)
+            if _in(v, iv):
+                return v
+        return Fraction(1) if _in(Fraction(1), iv) else (iv.lo + 1 if iv.lo != -INF else iv.hi - 1)
+
+    def points(self, count: int):
+        n_special = len(SPECIAL)
+        for k in range(count):
+            if k < n_special:
+                mode = 0
+            elif k < 3 * n_special:
+                mode = 1
+            else:
+                mode = 2
+            yield {s: self.value_for(s, mode, k) for s in self.symbols}
+
+    # -- evaluation of one point
+    def complete(self, point: dict):
+        """Add values for the abstract-function atoms. Returns (env, shown) or None."""
+        env = dict(point)
+        table: dict = {}
+        shown = {}
+        for a in self.atoms:
+            func, order, arg = self._atom_key_parts(a)
+            try:
+                v = Evaluator(env, 128)(arg)
+            except (Uncertain, Undefined):
+                return None
+            if not isinstance(v, Fraction):
+                return None  # only exact arguments give unambiguous function values
+            key = (func, order, v)
+            if key not in table:
+                table[key] = self.random_value(Interval(), False) if self.rng.random() < 0.7 else \
+                    self.rng.choice(SPECIAL)
+            env[a] = table[key]
+            shown[str(a)] = format_value(table[key])
+        return env, shown
+
+
+def _check_point(p: Problem, env: dict, prec: int = 128):
+    """("violated", why) / ("holds", margin) / ("skip", why) at one full point."""
+    for (l, r, rr) in p.premises:
+        try:
+            d = difference(l, rr, env, prec)
+        except (Uncertain, Undefined):
+            return ("skip", "premise")
+        if relation_holds(r, d) is not True:
+            return ("skip", "premise")
+    for c in p.conds:
+        try:
+            v = Evaluator(env, prec)(c.expr)
+        except Undefined:
+            continue  # an enclosing condition reports it
+        except Uncertain:
+            return ("skip", "condition")
+        ok = _cond_holds(c.rel, v)
+        if ok is None:
+            return ("skip", "condition")
+        if not ok:
+            return ("violated", f"undefined there: {c.why}")
+    try:
+        ev = Evaluator(env, prec)
+        a, b = ev(p.lhs), ev(p.rhs)
+    except Undefined as exc:
+        return ("violated", f"undefined there ({exc})")
+    except Uncertain:
+        return ("skip", "value")
+    d = b - a if isinstance(a, Fraction) and isinstance(b, Fraction) else to_arb(b) - to_arb(a)
+    ok = relation_holds(p.rel, d)
+    if ok is None:
+        return ("skip", "precision")
+    if not ok:
+        return ("violated", f"left side = {format_value(a)}, right side = {format_value(b)}")
+    scale = 1 + abs(_float(a)) + abs(_float(b))
+    return ("holds", abs(_float(d)) / scale)
+
+
+def _cond_holds(rel, v):
+    s = sign(v)
+    if s is None:
+        return None
+    return {"!=": s != 0, ">": s > 0, ">=": s >= 0}[rel]
+
+
+def _float(v) -> float:
+    try:
+        return float(v) if isinstance(v, Fraction) else float(v.mid())
+    except (OverflowError, ValueError):
+        return float("inf")
+
+
+def _show(point: dict, shown: dict) -> dict:
+    out = {s.name: format_value(v) for s, v in point.items()}
+    out.update(shown)
+    return out
+
+
+def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = True) -> Outcome:
+    sampler = Sampler(p, rng)
+    if not sampler.supported:
+        return Outcome("inconclusive", message="abstract functions used in a way the search cannot model")
+    valid = 0
+    best: list = []  # (margin, point)
+    tight = False
+    candidates = list(p.extra_points) + list(sampler.points(count))
+    seen = set()
+    for point in candidates:
+        if time_left() <= 0:
+            break
+        point = {s: point.get(s, Fraction(0)) for s in sampler.symbols}
+        key = tuple(point.values())
+        if key in seen:
+            continue
+        seen.add(key)
+        result = _evaluate(p, sampler, point)
+        if result is None:
+            continue
+        kind, info, shown = result
+        if kind == "violated":
+            return Outcome("counterexample", _show(point, shown), info, valid)
+        if kind == "holds":
+            valid += 1
+            best.append((info, point))
+            if p.rel in ("<", ">", "!=") and info < 1e-12:
+                tight = True
+    if local and p.rel in ("<", "<=", ">", ">=") and best and sampler.symbols:
+        best.sort(key=lambda t: t[0])
+        for margin, start in best[:3]:
+            found = _descend(p, sampler, start, time_left)
+            if found is not None:
+                kind, point, info, shown = found
+                if kind == "violated":
+                    return Outcome("counterexample", _show(point, shown), info, valid)
+                if kind == "tight":
+                    tight = True
+    return Outcome("evidence", None, "", valid, tight)
+
+
+def _evaluate(p, sampler, point):
+    done = sampler.complete(point)
+    if done is None:
+        return None
+    env, shown = done
+    kind, info = _check_point(p, env)
+    if kind == "skip":
+        kind2, info2 = _check_point(p, env, 512)
+        if kind2 == "skip":
+            return None
+        kind, info = kind2, info2
+    return kind, info, shown
+
+
+def _descend(p, sampler, start: dict, time_left, budget: int = 120):
+    """Pattern search on the margin; returns a violated point if it finds one."""
+    point = dict(start)
+    res = _evaluate(p, sampler, point)
+    if res is None or res[0] != "holds":
+        return None
+    current = res[1]
+    step = Fraction(1, 2)
+    evals = 0
+    while evals < budget and step > Fraction(1, 10 ** 7) and time_left() > 0:
+        improved = False
+        for s in sampler.symbols:
+            for direction in (1, -1):
+                delta = step if not s.is_integer else max(Fraction(1), Fraction(round(step)))
+                cand = dict(point)
+                cand[s] = point[s] + direction * delta * (1 + abs(point[s]) if abs(point[s]) > 10 else 1)
+                cand[s] = Fraction(cand[s]).limit_denominator(10 ** 9)
+                if not _in(cand[s], sampler.intervals[s]):
+                    continue
+                evals += 1
+                r = _evaluate(p, sampler, cand)
+                if r is None:
+                    continue
+                if r[0] == "violated":
+                    return ("violated", cand, r[1], r[2])
+                if r[1] < current:
+                    point, current, improved = cand, r[1], True
+        if not improved:
+            step /= 4
+    if p.rel in ("<", ">") and current < 1e-9:
+        return ("tight", point, current, {})
+    return None

@@ -1,0 +1,646 @@
+"""Parse tree -> checked declarations, facts and proof obligations.
+
+Names are resolved, shapes are checked, definitions are unfolded, and every
+expression becomes a SymPy object by walking the tree (never by evaluating
+text). Each expression also collects the conditions under which it is defined
+(`Condition`: a denominator is nonzero, a logarithm's argument is positive, ...),
+because LANGUAGE.md §5 says a step does not hold where its expressions are
+undefined.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from . import syntax as S
+from .mathfuncs import SpectralNorm
+
+# Numbers larger than this many bits are kept as unevaluated powers.
+MAX_NUMBER_BITS = 100_000
+MAX_TERM_NODES = 20_000
+
+RESERVED = {"e", "pi", "π", "T", "I"}
+KEYWORDS = {"let", "fun", "def", "assume", "claim", "theorem", "proof", "qed", "have", "by",
+            "forall", "and", "implies", "sum", "prod"}
+SCALAR_FUNCTIONS = {"exp", "log", "ln", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "max", "min", "abs"}
+MATRIX_FUNCTIONS = {"trace", "tr", "det", "inv", "norm", "norm_2", "norm_F"}
+BUILTIN_FUNCTIONS = SCALAR_FUNCTIONS | MATRIX_FUNCTIONS | {"diff", "I"}
+BUILTIN_FACTS = {"triangle", "rev_triangle", "abs_mul", "exp_ge", "log_le", "am_gm", "cauchy_schwarz", "mvt"}
+SCALAR_ASSUMPTIONS = {"positive": {"positive": True}, "negative": {"negative": True},
+                      "nonneg": {"nonnegative": True}, "nonpos": {"nonpositive": True},
+                      "nonzero": {"nonzero": True}}
+MATRIX_ASSUMPTIONS = {"symmetric", "psd", "pd"}
+
+
+class ElabError(Exception):
+    """A name, shape or citation problem at a place in the source."""
+
+    def __init__(self, span: S.Span, message: str):
+        super().__init__(message)
+        self.span = span
+        self.message = message
+
+
+# ------------------------------------------------------------------ data model
+@dataclass(frozen=True)
+class Condition:
+    """`expr rel 0` must hold for the expression to be defined."""
+    expr: sp.Basic
+    rel: str  # "!=", ">", ">="
+    why: str
+
+
+@dataclass
+class Term:
+    expr: sp.Basic
+    shape: tuple | None = None  # None: scalar; else (rows, cols)
+    conds: tuple = ()
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape is None
+
+
+@dataclass
+class Rel:
+    """One relation `lhs rel rhs` of a formula, with its source text."""
+    lhs: sp.Basic
+    rel: str
+    rhs: sp.Basic
+    conds: tuple
+    text: str
+    lhs_text: str
+    rhs_text: str
+    span: S.Span
+    is_matrix: bool = False
+    lhs_shape: tuple | None = None
+
+
+@dataclass
+class FAnd:
+    parts: list
+
+
+@dataclass
+class FImplies:
+    premise: object
+    conclusion: object
+
+
+@dataclass
+class FForall:
+    variables: list  # sympy Dummies
+    body: object
+
+
+@dataclass
+class Fact:
+    name: str
+    kind: str  # assume, claim, theorem, have, builtin
+    formula: object  # FAnd/FImplies/FForall/Rel, or None for built-ins
+    line: int
+
+
+@dataclass
+class VarInfo:
+    symbol: sp.Basic
+    shape: tuple | None
+    kind: str  # real, integer, matrix, vector
+    assumptions: tuple
+    line: int
+
+
+@dataclass
+class DefInfo:
+    params: list  # Dummies
+    body: Term
+    line: int
+
+
+@dataclass
+class Scope:
+    vars: dict = field(default_factory=dict)
+    funs: dict = field(default_factory=dict)
+    defs: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+    bound: dict = field(default_factory=dict)  # name -> Term (forall/def params/sum indices)
+    matrix_facts: list = field(default_factory=list)  # (symbol, assumption)
+
+    def child(self) -> "Scope":
+        return Scope(self.vars, self.funs, self.defs, self.facts, dict(self.bound), self.matrix_facts)
+
+    def declared_line(self, name: str):
+        for table in (self.vars, self.funs, self.defs):
+            if name in table:
+                info = table[name]
+                return getattr(info, "line", None) or 0
+        return None
+
+
+# -------------------------------------------------------------------- helpers
+def _bits(q: sp.Rational) -> int:
+    return max(int(q.p).bit_length(), int(q.q).bit_length())
+
+
+def safe_pow(base, exp):
+    """`base**exp`, kept unevaluated where evaluating would build a huge number."""
+    if isinstance(base, sp.Rational) and isinstance(exp, sp.Rational):
+        if abs(base) not in (0, 1) and _bits(base) * abs(exp.p) > MAX_NUMBER_BITS:
+            return sp.Pow(base, exp, evaluate=False)
+    if isinstance(exp, sp.Pow) and not exp.is_Atom and exp.args[0].is_Number and exp.args[1].is_Number:
+        return sp.Pow(base, exp, evaluate=False)
+    if isinstance(base, sp.Pow) and base.args[1].is_Number and exp.is_Number:
+        inner = base.args[1]
+        if isinstance(inner, sp.Rational) and isinstance(exp, sp.Rational) and \
+                _bits(inner) + _bits(exp) > 64:
+            return sp.Pow(base, exp, evaluate=False)
+    return sp.Pow(base, exp)
+
+
+def shape_text(shape) -> str:
+    if shape is None:
+        return "a scalar"
+    r, c = shape
+    if c == 1:
+        return f"a vector of length {r}"
+    return f"a {r}×{c} matrix"
+
+
+def _same_dim(a, b) -> bool:
+    return sp.simplify(a - b) == 0 if not (a.is_Number and b.is_Number) else a == b
+
+
+def node_count(expr) -> int:
+    count = 0
+    for _ in sp.preorder_traversal(expr):
+        count += 1
+        if count > MAX_TERM_NODES:
+            break
+    return count
+
+
+# ----------------------------------------------------------------- elaborator
+class Elaborator:
+    """Turns expression and formula nodes into SymPy terms in a scope."""
+
+    def __init__(self, text: str):
+        self.lines = text.split("\n")
+
+    # -- source text of a span (for reports)
+    def source(self, span: S.Span) -> str:
+        if span.line == span.end_line:
+            return self.lines[span.line - 1][span.column - 1:span.end_column - 1]
+        parts = [self.lines[span.line - 1][span.column - 1:]]
+        parts += self.lines[span.line:span.end_line - 1]
+        parts.append(self.lines[span.end_line - 1][:span.end_column - 1])
+        return " ".join(p.strip() for p in parts)
+
+    # -- expressions
+    def term(self, node, scope: Scope) -> Term:
+        method = getattr(self, "_t_" + type(node).__name__)
+        t = method(node, scope)
+        return t
+
+    def scalar(self, node, scope: Scope, what: str = "this") -> Term:
+        t = self.term(node, scope)
+        if t.shape is not None:
+            if self._is_one_by_one(t.shape):
+                return Term(t.expr[0, 0], None, t.conds)
+            raise ElabError(node.span, f"{what} must be a scalar, but `{self.source(node.span)}` is "
+                            f"{shape_text(t.shape)}")
+        return t
+
+    @staticmethod
+    def _is_one_by_one(shape) -> bool:
+        return shape is not None and shape[0] == 1 and shape[1] == 1
+
+    def _t_Num(self, node: S.Num, scope):
+        return Term(sp.Rational(node.value.numerator, node.value.denominator))
+
+    def _t_Name(self, node: S.Name, scope):
+        name = node.name
+        if name in scope.bound:
+            return scope.bound[name]
+        if name in scope.vars:
+            v = scope.vars[name]
+            return Term(v.symbol, v.shape)
+        if name in scope.defs:
+            d = scope.defs[name]
+            if d.params:
+                raise ElabError(node.span, f"`{name}` is a function of {len(d.params)} argument(s): "
+                                f"write `{name}(…)`")
+            return d.body
+        if name == "e":
+            return Term(sp.E)
+        if name in ("pi", "π"):
+            return Term(sp.pi)
+        if name == "I":
+            raise ElabError(node.span, "`I` is the identity matrix: write `I(n)` with its size")
+        if name == "T":
+            raise ElabError(node.span, "`T` is reserved for transposes: write `A^T`")
+        if name in scope.funs:
+            raise ElabError(node.span, f"`{name}` is a function: apply it, as in `{name}(x)`")
+        if name in BUILTIN_FUNCTIONS:
+            raise ElabError(node.span, f"`{name}` is a built-in function: apply it, as in `{name}(x)`")
+        raise ElabError(node.span, f"`{name}` is not declared: add `let {name} : real` (or the right "
+                        f"type) before this line")
+
+    def _t_Neg(self, node: S.Neg, scope):
+        t = self.term(node.arg, scope)
+        return Term(-t.expr, t.shape, t.conds)
+
+    def _t_BinOp(self, node: S.BinOp, scope):
+        a = self.term(node.left, scope)
+        b = self.term(node.right, scope)
+        conds = a.conds + b.conds
+        op = node.op
+        if op in "+-":
+            a, b = self._scalarize(a), self._scalarize(b)
+            if (a.shape is None) != (b.shape is None):
+                raise ElabError(node.span, f"cannot {'add' if op == '+' else 'subtract'} "
+                                f"{shape_text(a.shape)} and {shape_text(b.shape)}: "
+                                f"`{self.source(node.left.span)}` is {shape_text(a.shape)}, "
+                                f"`{self.source(node.right.span)}` is {shape_text(b.shape)}")
+            if a.shape is not None and not (_same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])):
+                raise ElabError(node.span, f"cannot {'add' if op == '+' else 'subtract'} matrices of "
+                                f"different shapes: {shape_text(a.shape)} and {shape_text(b.shape)}")
+            expr = a.expr + b.expr if op == "+" else a.expr - b.expr
+            return Term(expr, a.shape, conds)
+        if op == "*":
+            if a.shape is None or b.shape is None:
+                return Term(a.expr * b.expr, a.shape or b.shape, conds)
+            if not _same_dim(a.shape[1], b.shape[0]):
+                raise ElabError(node.span, f"cannot multiply {shape_text(a.shape)} by {shape_text(b.shape)}: "
+                                f"the inner sizes {a.shape[1]} and {b.shape[0]} differ")
+            shape = (a.shape[0], b.shape[1])
+            expr = sp.MatMul(a.expr, b.expr)
+            if self._is_one_by_one(shape):
+                return Term(expr[0, 0], None, conds)
+            return Term(expr, shape, conds)
+        # division
+        b = self._scalarize(b)
+        if b.shape is not None:
+            raise ElabError(node.span, f"cannot divide by {shape_text(b.shape)}: use `inv(…)`")
+        cond = Condition(b.expr, "!=", f"`{self.source(node.right.span)}` is a denominator")
+        return Term(a.expr / b.expr, a.shape, conds + (cond,))
+
+    def _scalarize(self, t: Term) -> Term:
+        if self._is_one_by_one(t.shape):
+            return Term(t.expr[0, 0], None, t.conds)
+        return t
+
+    def _t_Power(self, node: S.Power, scope):
+        base = self.term(node.base, scope)
+        exp = self.scalar(node.exponent, scope, "an exponent")
+        conds = base.conds + exp.conds
+        if base.shape is not None and not self._is_one_by_one(base.shape):
+            if not (exp.expr.is_Integer and exp.expr >= 0):
+                raise ElabError(node.span, "a matrix can only be raised to a whole power `A^k` (k = 0, 1, 2, …)")
+            if not _same_dim(base.shape[0], base.shape[1]):
+                raise ElabError(node.span, f"only a square matrix has powers; this is {shape_text(base.shape)}")
+            return Term(sp.MatPow(base.expr, exp.expr), base.shape, conds)
+        base = self._scalarize(base)
+        b, e = base.expr, exp.expr
+        text = self.source(node.base.span)
+        if e.is_integer:
+            if not e.is_nonnegative:
+                conds += (Condition(b, "!=", f"`{text}` is raised to a power that may be negative"),)
+        else:
+            if e.is_positive:
+                conds += (Condition(b, ">=", f"`{text}` is raised to a power that may not be a whole number"),)
+            else:
+                conds += (Condition(b, ">", f"`{text}` is raised to a power that may not be a positive number"),)
+        return Term(safe_pow(b, e), None, conds)
+
+    def _t_Abs(self, node: S.Abs, scope):
+        t = self.scalar(node.arg, scope, "the argument of `|…|`")
+        return Term(sp.Abs(t.expr), None, t.conds)
+
+    def _t_Norm(self, node: S.Norm, scope):
+        t = self.term(node.arg, scope)
+        name = {"vec": "norm", "2": "norm_2", "F": "norm_F"}[node.kind]
+        return self._matrix_function(name, t, node)
+
+    def _t_Transpose(self, node: S.Transpose, scope):
+        t = self.term(node.arg, scope)
+        if t.shape is None:
+            return t
+        return Term(sp.Transpose(t.expr), (t.shape[1], t.shape[0]), t.conds)
+
+    def _t_Index(self, node: S.Index, scope):
+        base = self.term(node.base, scope)
+        if base.shape is None:
+            raise ElabError(node.span, f"`{self.source(node.base.span)}` is a scalar and has no entries")
+        idx = [self.scalar(i, scope, "an index") for i in node.indices]
+        conds = base.conds + sum((i.conds for i in idx), ())
+        rows, cols = base.shape
+        if len(idx) == 1:
+            if cols != 1:
+                raise ElabError(node.span, f"`{self.source(node.base.span)}` is {shape_text(base.shape)}: "
+                                f"write two indices, `A[i, j]`")
+            i, j = idx[0].expr, sp.Integer(1)
+        elif len(idx) == 2:
+            i, j = idx[0].expr, idx[1].expr
+        else:
+            raise ElabError(node.span, "an entry takes one index (vectors) or two (matrices)")
+        for k, bound in ((i, rows), (j, cols)):
+            if k.is_Number and (not k.is_Integer or k < 1 or (bound.is_Number and k > bound)):
+                raise ElabError(node.span, f"index {k} is outside 1..{bound}")
+        return Term(base.expr[i - 1, j - 1], None, conds)
+
+    def _t_Deriv(self, node: S.Deriv, scope):
+        return self._derivative(node, node.var, node.body, 1, scope)
+
+    def _derivative(self, node, var_name, body_node, order, scope):
+        var = self._lookup_variable(var_name, node.span, scope)
+        body = self.scalar(body_node, scope, "the expression being differentiated")
+        conds = body.conds + self._smoothness(body.expr, var)
+        return Term(sp.Derivative(body.expr, (var, order)), None, conds)
+
+    def _lookup_variable(self, name, span, scope):
+        if name in scope.bound:
+            sym = scope.bound[name].expr
+        elif name in scope.vars and scope.vars[name].shape is None:
+            sym = scope.vars[name].symbol
+        else:
+            raise ElabError(span, f"`d/d{name}`: `{name}` is not a declared real variable")
+        if not isinstance(sym, sp.Symbol):
+            raise ElabError(span, f"`{name}` is not a variable one can differentiate by")
+        if sym.is_integer:
+            raise ElabError(span, f"`{name}` is an integer; derivatives are taken by real variables")
+        return sym
+
+    @staticmethod
+    def _smoothness(expr, var) -> tuple:
+        """Where |u|, max, min and sqrt stop being differentiable."""
+        out = []
+        for sub in sp.preorder_traversal(expr):
+            if not getattr(sub, "has", None) or not sub.has(var):
+                continue
+            if isinstance(sub, sp.Abs):
+                out.append(Condition(sub.args[0], "!=", "|u| has no derivative where u = 0"))
+            elif isinstance(sub, (sp.Max, sp.Min)) and len(sub.args) == 2:
+                out.append(Condition(sub.args[0] - sub.args[1], "!=",
+                                     "max and min have no derivative where their arguments are equal"))
+            elif isinstance(sub, sp.Pow) and sub.exp.is_Rational and not sub.exp.is_integer and sub.exp < 1:
+                out.append(Condition(sub.base, ">", "a root has no derivative at 0"))
+        return tuple(out)
+
+    def _t_BigOp(self, node: S.BigOp, scope):
+        inner = scope.child()
+        limits = []
+        conds = ()
+        for r in node.ranges:
+            lo = self.scalar(r.low, inner, "a range bound")
+            hi = self.scalar(r.high, inner, "a range bound")
+            for b, sub in ((lo, r.low), (hi, r.high)):
+                if not b.expr.is_integer:
+                    raise ElabError(sub.span, f"the bound `{self.source(sub.span)}` must be an integer "
+                                    f"(declare it `integer`)")
+            self._check_new_name(r.var, r.span, inner, bound_ok=True)
+            idx = sp.Dummy(r.var, integer=True)
+            inner.bound[r.var] = Term(idx)
+            limits.append((idx, lo.expr, hi.expr))
+            conds += lo.conds + hi.conds
+        body = self.scalar(node.body, inner, f"the body of `{node.kind}`")
+        if any(c.expr.has(l[0]) for c in body.conds for l in limits):
+            # a condition on the index must hold for every index in range: keep
+            # it as a product/sum-free condition only when it does not depend on it
+            body_conds = tuple(c for c in body.conds if not any(c.expr.has(l[0]) for l in limits))
+            body_conds += tuple(Condition(sp.Product(c.expr, *[(l[0], l[1], l[2]) for l in limits]), "!=", c.why)
+                                for c in body.conds if c.rel == "!=" and any(c.expr.has(l[0]) for l in limits))
+            unsupported = [c for c in body.conds if c.rel != "!=" and any(c.expr.has(l[0]) for l in limits)]
+            if unsupported:
+                raise ElabError(node.span, "a logarithm or root whose argument depends on the summation "
+                                "index is not supported yet")
+        else:
+            body_conds = body.conds
+        cls = sp.Sum if node.kind == "sum" else sp.Product
+        expr = cls(body.expr, *[(i, lo, hi) for i, lo, hi in reversed(limits)])
+        return Term(expr, None, conds + body_conds)
+
+    def _t_Call(self, node: S.Call, scope):
+        name = node.name
+        if name in scope.bound or name in scope.vars:
+            raise ElabError(node.name_span, f"`{name}` is a variable, not a function; "
+                            f"write `{name}*(…)` to multiply")
+        if name in scope.defs:
+            d = scope.defs[name]
+            if not d.params:
+                raise ElabError(node.name_span, f"`{name}` is a constant; it takes no arguments")
+            if len(node.args) != len(d.params):
+                raise ElabError(node.span, f"`{name}` takes {len(d.params)} argument(s), got {len(node.args)}")
+            args = [self.scalar(a, scope, f"an argument of `{name}`") for a in node.args]
+            mapping = dict(zip(d.params, [a.expr for a in args]))
+            conds = sum((a.conds for a in args), ())
+            conds += tuple(Condition(c.expr.xreplace(mapping), c.rel, c.why) for c in d.body.conds)
+            return Term(d.body.expr.xreplace(mapping), d.body.shape, conds)
+        if name in scope.funs:
+            if len(node.args) != 1:
+                raise ElabError(node.span, f"`{name}` is a function of one real argument")
+            a = self.scalar(node.args[0], scope, f"the argument of `{name}`")
+            return Term(scope.funs[name](a.expr), None, a.conds)
+        if name == "diff":
+            return self._diff_call(node, scope)
+        if name == "I":
+            if len(node.args) != 1:
+                raise ElabError(node.span, "`I(n)` takes the size of the identity matrix")
+            n = self.scalar(node.args[0], scope, "a size")
+            if not (n.expr.is_integer and n.expr.is_positive):
+                raise ElabError(node.span, "the size in `I(n)` must be a positive integer")
+            return Term(sp.Identity(n.expr), (n.expr, n.expr), n.conds)
+        if name in SCALAR_FUNCTIONS:
+            return self._scalar_function(node, scope)
+        if name in MATRIX_FUNCTIONS:
+            if len(node.args) != 1:
+                raise ElabError(node.span, f"`{name}` takes one argument")
+            return self._matrix_function(name, self.term(node.args[0], scope), node)
+        raise ElabError(node.name_span, f"`{name}` is not a declared function: declare it with "
+                        f"`fun {name} : real -> real` or `def {name}(t) = …`")
+
+    def _diff_call(self, node: S.Call, scope):
+        if len(node.args) not in (2, 3):
+            raise ElabError(node.span, "write `diff(E, x)` or `diff(E, x, 2)`")
+        var_node = node.args[1]
+        if not isinstance(var_node, S.Name):
+            raise ElabError(var_node.span, "the second argument of `diff` is the variable, a name")
+        order = 1
+        if len(node.args) == 3:
+            o = node.args[2]
+            if not (isinstance(o, S.Num) and o.value.denominator == 1 and 1 <= o.value <= 20):
+                raise ElabError(o.span, "the order of a derivative is a whole number from 1 to 20")
+            order = int(o.value)
+        return self._derivative(node, var_node.name, node.args[0], order, scope)
+
+    def _scalar_function(self, node: S.Call, scope):
+        name = node.name
+        if name in ("max", "min"):
+            if len(node.args) < 2:
+                raise ElabError(node.span, f"`{name}` takes two or more arguments")
+            args = [self.scalar(a, scope, f"an argument of `{name}`") for a in node.args]
+            conds = sum((a.conds for a in args), ())
+            fn = sp.Max if name == "max" else sp.Min
+            return Term(fn(*[a.expr for a in args]), None, conds)
+        if len(node.args) != 1:
+            raise ElabError(node.span, f"`{name}` takes one argument, got {len(node.args)}")
+        a = self.scalar(node.args[0], scope, f"the argument of `{name}`")
+        u = a.expr
+        text = self.source(node.args[0].span)
+        conds = a.conds
+        if name == "exp":
+            expr = sp.exp(u)
+        elif name in ("log", "ln"):
+            expr = sp.log(u)
+            conds += (Condition(u, ">", f"the logarithm needs `{text}` > 0"),)
+        elif name == "sqrt":
+            expr = sp.sqrt(u)
+            conds += (Condition(u, ">=", f"the square root needs `{text}` >= 0"),)
+        elif name == "sin":
+            expr = sp.sin(u)
+        elif name == "cos":
+            expr = sp.cos(u)
+        elif name == "tan":
+            expr = sp.tan(u)
+            conds += (Condition(sp.cos(u), "!=", f"tan is undefined where cos(`{text}`) = 0"),)
+        elif name == "tanh":
+            expr = sp.tanh(u)
+        elif name == "sigmoid":
+            expr = 1 / (1 + sp.exp(-u))
+        elif name == "abs":
+            expr = sp.Abs(u)
+        else:  # pragma: no cover - table and branches agree
+            raise ElabError(node.span, f"unknown function `{name}`")
+        return Term(expr, None, conds)
+
+    def _matrix_function(self, name, t: Term, node):
+        if t.shape is None:
+            if name in ("trace", "tr", "det"):
+                return t  # a scalar is a 1×1 matrix
+            if name == "inv":
+                return Term(1 / t.expr, None, t.conds + (Condition(t.expr, "!=", "`inv` of zero"),))
+            return Term(sp.Abs(t.expr), None, t.conds)  # a norm of a scalar
+        rows, cols = t.shape
+        square = _same_dim(rows, cols)
+        if name in ("trace", "tr", "det", "inv") and not square:
+            raise ElabError(node.span, f"`{name}` needs a square matrix; this is {shape_text(t.shape)}")
+        A = t.expr
+        if name in ("trace", "tr"):
+            return Term(sp.Trace(A), None, t.conds)
+        if name == "det":
+            return Term(sp.Determinant(A), None, t.conds)
+        if name == "inv":
+            cond = Condition(sp.Determinant(A), "!=", "`inv` needs an invertible matrix")
+            return Term(sp.Inverse(A), t.shape, t.conds + (cond,))
+        if name == "norm":
+            if cols != 1 and rows != 1:
+                raise ElabError(node.span, f"`norm` is the vector 2-norm; for {shape_text(t.shape)} use "
+                                f"`norm_2` or `norm_F`")
+            inner = (sp.Transpose(A) * A) if cols == 1 else (A * sp.Transpose(A))
+            return Term(sp.sqrt(inner[0, 0]), None, t.conds)
+        if name == "norm_F":
+            return Term(sp.sqrt(sp.Trace(sp.Transpose(A) * A)), None, t.conds)
+        if name == "norm_2":
+            if cols == 1:  # the spectral norm of a vector is its 2-norm
+                return Term(sp.sqrt((sp.Transpose(A) * A)[0, 0]), None, t.conds)
+            return Term(SpectralNorm(A), None, t.conds)
+        raise ElabError(node.span, f"unknown function `{name}`")  # pragma: no cover
+
+    # -- names
+    def _check_new_name(self, name, span, scope: Scope, bound_ok=False):
+        if name in RESERVED:
+            raise ElabError(span, f"`{name}` is reserved ({_reserved_meaning(name)}); choose another name")
+        if name in BUILTIN_FUNCTIONS or name in KEYWORDS:
+            raise ElabError(span, f"`{name}` is a built-in name; choose another name")
+        if bound_ok:
+            return
+        line = scope.declared_line(name)
+        if line is not None:
+            raise ElabError(span, f"`{name}` is already declared (line {line})")
+        if name in scope.facts:
+            raise ElabError(span, f"`{name}` is already the name of a fact (line {scope.facts[name].line})")
+
+    # -- formulas
+    def formula(self, node, scope: Scope):
+        if isinstance(node, S.Chain):
+            rels = []
+            terms = [self.term(e, scope) for e in node.exprs]
+            for i, rel in enumerate(node.rels):
+                a, b = terms[i], terms[i + 1]
+                rels.append(self.relation(a, rel, b, node.exprs[i], node.exprs[i + 1]))
+            return rels[0] if len(rels) == 1 else FAnd(rels)
+        if isinstance(node, S.Forall):
+            inner = scope.child()
+            variables = []
+            for n in node.names:
+                self._check_new_name(n, node.span, inner, bound_ok=True)
+                d = sp.Dummy(n, real=True)
+                inner.bound[n] = Term(d)
+                variables.append(d)
+            return FForall(variables, self.formula(node.body, inner))
+        if isinstance(node, S.And):
+            parts = []
+            for side in (node.left, node.right):
+                f = self.formula(side, scope)
+                parts.extend(f.parts if isinstance(f, FAnd) else [f])
+            return FAnd(parts)
+        if isinstance(node, S.Implies):
+            return FImplies(self.formula(node.premise, scope), self.formula(node.conclusion, scope))
+        raise ElabError(node.span, "expected a formula")  # pragma: no cover
+
+    def relation(self, a: Term, rel: str, b: Term, left_node, right_node) -> Rel:
+        a, b = self._scalarize(a), self._scalarize(b)
+        span = S.Span(left_node.span.line, left_node.span.column, right_node.span.end_line,
+                      right_node.span.end_column)
+        lt, rt = self.source(left_node.span), self.source(right_node.span)
+        if (a.shape is None) != (b.shape is None):
+            raise ElabError(span, f"cannot compare {shape_text(a.shape)} with {shape_text(b.shape)}: "
+                            f"`{lt}` is {shape_text(a.shape)}, `{rt}` is {shape_text(b.shape)}")
+        if a.shape is not None:
+            if rel not in ("=", "!="):
+                raise ElabError(span, f"`{rel}` compares scalars; `{lt}` and `{rt}` are matrices")
+            if not (_same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])):
+                raise ElabError(span, f"cannot compare {shape_text(a.shape)} with {shape_text(b.shape)}")
+        for t, node in ((a, left_node), (b, right_node)):
+            if node_count(t.expr) > MAX_TERM_NODES:
+                raise ElabError(node.span, f"this expression is too large to check (over {MAX_TERM_NODES} nodes)")
+        return Rel(a.expr, rel, b.expr, a.conds + b.conds, f"{lt} {rel} {rt}", lt, rt, span,
+                   is_matrix=a.shape is not None, lhs_shape=a.shape)
+
+
+def _reserved_meaning(name: str) -> str:
+    return {"e": "Euler's number", "pi": "π", "π": "π", "T": "transpose, as in A^T",
+            "I": "the identity matrix I(n)"}[name]
+
+
+def make_variable(name: str, type_name: str, dims: list, assumptions: list, span) -> tuple:
+    """(symbol, shape, kind) for a `let` declaration; raises ElabError."""
+    if type_name in ("real", "integer"):
+        if dims:
+            raise ElabError(span, f"`{type_name}` takes no size")
+        kw = {"integer": True} if type_name == "integer" else {"real": True}
+        for a, a_span in assumptions:
+            if a not in SCALAR_ASSUMPTIONS:
+                hint = " (that is for matrices)" if a in MATRIX_ASSUMPTIONS else ""
+                raise ElabError(a_span, f"unknown assumption `{a}`{hint}; a scalar may be "
+                                f"{', '.join(SCALAR_ASSUMPTIONS)}")
+            kw.update(SCALAR_ASSUMPTIONS[a])
+        try:
+            return sp.Symbol(name, **kw), None, type_name
+        except Exception:  # inconsistent assumptions, e.g. positive and negative  # noqa: BLE001
+            raise ElabError(span, f"the assumptions on `{name}` contradict each other") from None
+    if type_name in ("matrix", "vector"):
+        want = 2 if type_name == "matrix" else 1
+        if len(dims) != want:
+            raise ElabError(span, f"write `matrix(m, n)` or `vector(n)`")
+        for a, a_span in assumptions:
+            if a not in MATRIX_ASSUMPTIONS:
+                raise ElabError(a_span, f"unknown assumption `{a}`; a matrix may be symmetric, psd or pd")
+            if type_name == "vector":
+                raise ElabError(a_span, f"`{a}` is an assumption on square matrices, not vectors")
+        shape = (dims[0], dims[1]) if want == 2 else (dims[0], sp.Integer(1))
+        if assumptions and not _same_dim(shape[0], shape[1]):
+            raise ElabError(span, f"`{assumptions[0][0]}` needs a square matrix")
+        return sp.MatrixSymbol(name, *shape), shape, type_name
+    raise ElabError(span, f"unknown type `{type_name}`; use real, integer, matrix(m, n) or vector(n)")

@@ -1,0 +1,296 @@
+"""Exact and certified evaluation of a SymPy expression at a point.
+
+Rational operations are done exactly with `Fraction`; anything transcendental
+becomes an arb ball (python-flint), whose enclosure is guaranteed. A value is
+either a `Fraction` (exact) or an `arb`. `Undefined` means the expression is
+certainly undefined there (division by an exact zero, log of a number <= 0);
+`Uncertain` means this precision cannot tell.
+
+This module is what every `refuted` verdict rests on: floats never decide.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+from flint import arb, ctx, fmpq
+from sympy.core.function import AppliedUndef
+
+MAX_EXACT_BITS = 200_000
+MAX_SUM_TERMS = 5_000
+
+
+class Undefined(Exception):
+    """Certainly undefined at this point."""
+
+
+class Uncertain(Exception):
+    """Cannot be decided at this precision."""
+
+
+def to_arb(v):
+    if isinstance(v, Fraction):
+        return arb(fmpq(v.numerator, v.denominator))
+    return v
+
+
+def arb_to_fraction_bounds(v: arb) -> tuple:
+    """Rational lower and upper bounds of a ball."""
+    lo, hi = v.lower(), v.upper()
+    return _exact_arb(lo), _exact_arb(hi)
+
+
+def _exact_arb(v: arb) -> Fraction:
+    man, exp = v.mid().man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** (-exp))
+
+
+def sign(v) -> int | None:
+    """-1, 0, 1, or None when an arb ball contains 0."""
+    if isinstance(v, Fraction):
+        return (v > 0) - (v < 0)
+    if v > 0:
+        return 1
+    if v < 0:
+        return -1
+    return None
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, Fraction) and v.denominator == 1
+
+
+def _exact_root(q: Fraction, n: int):
+    """The exact n-th root of q >= 0 if it is rational, else None."""
+    def iroot(k: int):
+        if k < 0:
+            return None
+        r = round(k ** (1.0 / n)) if k < 2 ** 1000 else int(sp.integer_nthroot(k, n)[0])
+        for c in (r - 1, r, r + 1):
+            if c >= 0 and c ** n == k:
+                return c
+        return None
+    a, b = iroot(q.numerator), iroot(q.denominator)
+    if a is None or b is None:
+        return None
+    return Fraction(a, b)
+
+
+class Evaluator:
+    """Evaluates expressions at one point; `env` maps symbols and opaque atoms to values."""
+
+    def __init__(self, env: dict, prec: int = 128):
+        self.env = env
+        self.prec = prec
+        self.memo: dict = {}
+
+    def __call__(self, expr):
+        old = ctx.prec
+        ctx.prec = self.prec
+        try:
+            return self.ev(expr)
+        finally:
+            ctx.prec = old
+
+    def ev(self, e):
+        if e in self.memo:
+            return self.memo[e]
+        v = self._ev(e)
+        if isinstance(v, arb) and not v.is_finite():
+            raise Uncertain("not finite")
+        self.memo[e] = v
+        return v
+
+    def _ev(self, e):
+        if e in self.env:
+            return self.env[e]
+        if e.is_Rational:
+            return Fraction(int(e.p), int(e.q))
+        if e is sp.pi:
+            return arb.pi()
+        if e is sp.E:
+            return arb(1).exp()
+        if e in (sp.zoo, sp.nan, sp.oo, -sp.oo) or e.is_infinite:
+            raise Undefined("infinite or undefined constant")
+        if isinstance(e, sp.Add):
+            total = Fraction(0)
+            for a in e.args:
+                v = self.ev(a)
+                total = total + v if isinstance(total, Fraction) and isinstance(v, Fraction) else to_arb(total) + to_arb(v)
+            return total
+        if isinstance(e, sp.Mul):
+            prod = Fraction(1)
+            for a in e.args:
+                v = self.ev(a)
+                prod = prod * v if isinstance(prod, Fraction) and isinstance(v, Fraction) else to_arb(prod) * to_arb(v)
+            return prod
+        if isinstance(e, sp.Pow):
+            return self._pow(self.ev(e.base), self.ev(e.exp))
+        if isinstance(e, sp.exp):
+            v = self.ev(e.args[0])
+            if v == 0:
+                return Fraction(1)
+            return to_arb(v).exp()
+        if isinstance(e, sp.log):
+            v = self.ev(e.args[0])
+            s = sign(v)
+            if s is None:
+                raise Uncertain("log near 0")
+            if s <= 0:
+                raise Undefined("log of a number <= 0")
+            if v == 1:
+                return Fraction(0)
+            return to_arb(v).log()
+        if isinstance(e, (sp.sin, sp.cos, sp.tan, sp.tanh, sp.atan, sp.sinh, sp.cosh)):
+            v = self.ev(e.args[0])
+            if v == 0:
+                return Fraction(0) if not isinstance(e, (sp.cos, sp.cosh)) else Fraction(1)
+            a = to_arb(v)
+            if isinstance(e, sp.tan):
+                c = a.cos()
+                if sign(c) is None:
+                    raise Uncertain("tan near a pole")
+                return a.sin() / c
+            return getattr(a, type(e).__name__)()
+        if isinstance(e, sp.Abs):
+            v = self.ev(e.args[0])
+            return abs(v)
+        if isinstance(e, sp.sign):
+            s = sign(self.ev(e.args[0]))
+            if s is None:
+                raise Uncertain("sign near 0")
+            return Fraction(s)
+        if isinstance(e, (sp.Max, sp.Min)):
+            vals = [self.ev(a) for a in e.args]
+            if all(isinstance(v, Fraction) for v in vals):
+                return max(vals) if isinstance(e, sp.Max) else min(vals)
+            out = to_arb(vals[0])
+            for v in vals[1:]:
+                out = out.max(to_arb(v)) if isinstance(e, sp.Max) else out.min(to_arb(v))
+            return out
+        if isinstance(e, (sp.Sum, sp.Product)):
+            return self._bigop(e)
+        if isinstance(e, sp.Piecewise):
+            for value, cond in e.args:
+                c = self._truth(cond)
+                if c is None:
+                    raise Uncertain("piecewise condition")
+                if c:
+                    return self.ev(value)
+            raise Undefined("no piece applies")
+        if isinstance(e, AppliedUndef) or isinstance(e, (sp.Derivative, sp.Subs)):
+            raise Uncertain(f"no value for {e}")
+        raise Uncertain(f"cannot evaluate {type(e).__name__}")
+
+    def _truth(self, cond):
+        if cond is sp.true:
+            return True
+        if cond is sp.false:
+            return False
+        if isinstance(cond, sp.core.relational.Relational):
+            s = sign(_sub(self.ev(cond.lhs), self.ev(cond.rhs)))
+            if s is None:
+                return None
+            return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0, "!=": s != 0}[cond.rel_op]
+        return None
+
+    def _pow(self, b, x):
+        if _is_int(x):
+            n = int(x)
+            if isinstance(b, Fraction):
+                if b == 0 and n < 0:
+                    raise Undefined("division by zero")
+                bits = max(b.numerator.bit_length(), b.denominator.bit_length())
+                if bits * abs(n) <= MAX_EXACT_BITS:
+                    return b ** n
+                b = to_arb(b)
+            if n < 0 and sign(b) is None:
+                raise Uncertain("negative power near 0")
+            return b ** n
+        # non-integer exponent: the base must be >= 0 (> 0 for negative powers)
+        s = sign(b)
+        if s is None:
+            raise Uncertain("root near 0")
+        if s < 0:
+            raise Undefined("root of a negative number")
+        if s == 0:
+            xs = sign(x)
+            if xs is None:
+                raise Uncertain("0 to an uncertain power")
+            if xs <= 0:
+                raise Undefined("0 to a power <= 0")
+            return Fraction(0)
+        if isinstance(b, Fraction) and isinstance(x, Fraction):
+            root = _exact_root(b, x.denominator)
+            if root is not None and abs(x.numerator) * max(root.numerator.bit_length(), root.denominator.bit_length()) <= MAX_EXACT_BITS:
+                return root ** x.numerator
+        return to_arb(b) ** to_arb(x)
+
+    def _bigop(self, e):
+        body, limits = e.function, e.limits
+        (i, lo, hi), rest = limits[0], limits[1:]
+        inner = type(e)(body, *rest) if rest else body
+        lo_v, hi_v = self.ev(lo), self.ev(hi)
+        if not (_is_int(lo_v) and _is_int(hi_v)):
+            raise Uncertain("non-integer bounds")
+        lo_i, hi_i = int(lo_v), int(hi_v)
+        if hi_i - lo_i + 1 > MAX_SUM_TERMS:
+            raise Uncertain("too many terms")
+        acc = Fraction(0) if isinstance(e, sp.Sum) else Fraction(1)
+        for k in range(lo_i, hi_i + 1):
+            sub = Evaluator({**self.env, i: Fraction(k)}, self.prec)
+            v = sub.ev(inner)
+            if isinstance(e, sp.Sum):
+                acc = acc + v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) + to_arb(v)
+            else:
+                acc = acc * v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) * to_arb(v)
+        return acc
+
+
+def _sub(a, b):
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a - b
+    return to_arb(a) - to_arb(b)
+
+
+def difference(lhs, rhs, env, prec=128):
+    """rhs - lhs at the point (exact or a ball); raises Undefined/Uncertain."""
+    ev = Evaluator(env, prec)
+    a = ev(lhs)
+    b = ev(rhs)
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        return _sub(b, a)
+    finally:
+        ctx.prec = old
+
+
+def relation_holds(rel: str, d) -> bool | None:
+    """Does `lhs rel rhs` hold, given d = rhs - lhs? None when a ball cannot tell."""
+    s = sign(d)
+    if s is None:
+        return None
+    return {"=": s == 0, "!=": s != 0, "<": s > 0, "<=": s >= 0, ">": s < 0, ">=": s <= 0}[rel]
+
+
+def format_value(v) -> str:
+    """A short exact text for a value used in a counterexample."""
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return str(v.numerator)
+        if len(str(v)) > 40:
+            return f"{v} (≈ {float(v):.6g})"
+        return str(v)
+    lo, hi = arb_to_fraction_bounds(v)
+    return f"≈ {float((lo + hi) / 2):.6g}"
+
+
+def approx(v) -> str:
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return str(v.numerator)
+        return f"{float(v):.6g}"
+    mid = v.mid()
+    return f"{float(mid):.6g}"

@@ -1,0 +1,22 @@
+"""SymPy objects for the built-ins that SymPy lacks: matrix norms.
+
+`norm(v)` and `norm_F(A)` are written out exactly (square roots of sums of
+squares); only the spectral norm needs an opaque function.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+
+class SpectralNorm(sp.Function):
+    """‖A‖_2, the largest singular value of A. Opaque: decided on instances."""
+    nargs = 1
+    is_real = True
+    is_nonnegative = True
+    is_commutative = True
+
+    def _latex(self, printer):  # pragma: no cover - cosmetic
+        return r"\|%s\|_2" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "norm_2(%s)" % printer._print(self.args[0])
