@@ -223,7 +223,7 @@ class FileChecker:
                         timeout=self.options.timeout, uncited=list(uncited))
 
     def _formula_item(self, kind, name, st, scope, premises=(), local=None):
-        item = ItemResult(kind, name, st.span, self.el.source(st.span))
+        item = ItemResult(kind, name, st.span, self.el.source(st.formula.span))
         self.items.append(item)
         saved = self.scope
         self.scope = scope
@@ -380,7 +380,8 @@ class FileChecker:
                     item.own = Verdict(UNKNOWN if timed else ERROR, "chain check",
                                        item.match_info["shows"] + (" (could not compare the ends in time)"
                                                                    if timed else ""))
-        for item in self.items:
+        # items with parts (theorems with haves) last, so that their parts are final
+        for item in sorted(self.items, key=lambda it: bool(it.parts)):
             statuses = [st.verdict.status for st in item.steps if st.verdict]
             if item.own:
                 statuses.append(item.own.status)

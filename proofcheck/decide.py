@@ -230,7 +230,7 @@ def decide_step(task: StepTask) -> Verdict:
         deep = None
 
     if method and unproved_conds:
-        whys = "; ".join(sorted({c.why for c in unproved_conds}))
+        whys = "; ".join(sorted({f"`{_short(c.expr)}` {c.rel} 0 ({c.why})" for c in unproved_conds}))
         return Verdict(UNKNOWN, method, f"the relation holds where both sides are defined ({method}), "
                        f"but I could not show the step is always defined: {whys}")
     if time_left() <= 0 and not deep:
@@ -252,6 +252,14 @@ def decide_step(task: StepTask) -> Verdict:
     return Verdict(UNKNOWN, "", "no proof found" + reason)
 
 
+def _short(e, limit=80) -> str:
+    try:
+        text = sp.sstr(e)
+    except Exception:  # noqa: BLE001 - huge numbers cannot always be printed
+        return "…"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _why_unknown(task: StepTask, can_refute: bool, builtin_cited) -> str:
     parts = []
     if task.hints and not can_refute:
@@ -262,9 +270,10 @@ def _why_unknown(task: StepTask, can_refute: bool, builtin_cited) -> str:
 
 def _refuted(outcome: numeric.Outcome) -> Verdict:
     values = outcome.point or {}
-    shown = ", ".join(f"{k} = {v}" for k, v in values.items()) or "any values"
+    shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+    where = f"fails at {shown}" if shown else "false"
     return Verdict(REFUTED, "counterexample (exact or certified evaluation)",
-                   f"fails at {shown}: {outcome.message}", counterexample=values)
+                   f"{where}: {outcome.message}", counterexample=values)
 
 
 def decide_equal(task: EqualTask) -> Verdict:

@@ -15,7 +15,7 @@ from fractions import Fraction
 import sympy as sp
 
 from . import syntax as S
-from .mathfuncs import SpectralNorm
+from .mathfuncs import HugePower, SpectralNorm
 
 # Numbers larger than this many bits are kept as unevaluated powers.
 MAX_NUMBER_BITS = 100_000
@@ -144,18 +144,17 @@ def _bits(q: sp.Rational) -> int:
     return max(int(q.p).bit_length(), int(q.q).bit_length())
 
 
+def _huge(e) -> bool:
+    return isinstance(e, HugePower) or (isinstance(e, sp.Rational) and _bits(e) > MAX_NUMBER_BITS)
+
+
 def safe_pow(base, exp):
-    """`base**exp`, kept unevaluated where evaluating would build a huge number."""
+    """`base**exp`, kept opaque (`HugePower`) where evaluating would build a huge number."""
+    if _huge(base) or _huge(exp):
+        return HugePower(base, exp)
     if isinstance(base, sp.Rational) and isinstance(exp, sp.Rational):
         if abs(base) not in (0, 1) and _bits(base) * abs(exp.p) > MAX_NUMBER_BITS:
-            return sp.Pow(base, exp, evaluate=False)
-    if isinstance(exp, sp.Pow) and not exp.is_Atom and exp.args[0].is_Number and exp.args[1].is_Number:
-        return sp.Pow(base, exp, evaluate=False)
-    if isinstance(base, sp.Pow) and base.args[1].is_Number and exp.is_Number:
-        inner = base.args[1]
-        if isinstance(inner, sp.Rational) and isinstance(exp, sp.Rational) and \
-                _bits(inner) + _bits(exp) > 64:
-            return sp.Pow(base, exp, evaluate=False)
+            return HugePower(base, exp)
     return sp.Pow(base, exp)
 
 
@@ -170,6 +169,23 @@ def shape_text(shape) -> str:
 
 def _same_dim(a, b) -> bool:
     return sp.simplify(a - b) == 0 if not (a.is_Number and b.is_Number) else a == b
+
+
+def canonical(e, depth: int = 0):
+    """Rename the bound indices of sums and products by position, so that equal
+    sums written twice are the same object (SymPy invents a fresh index each time)."""
+    if not isinstance(e, sp.Basic) or e.is_Atom or not e.has(sp.Sum, sp.Product):
+        return e
+    if isinstance(e, (sp.Sum, sp.Product)):
+        mapping = {}
+        limits = []
+        for j, (i, lo, hi) in enumerate(e.limits):
+            c = sp.Symbol(f"_i{depth}_{j}", integer=True)
+            limits.append((c, canonical(lo.xreplace(mapping), depth), canonical(hi.xreplace(mapping), depth)))
+            mapping[i] = c
+        body = canonical(e.function.xreplace(mapping), depth + 1)
+        return type(e)(body, *limits)
+    return e.func(*[canonical(a, depth) for a in e.args])
 
 
 def node_count(expr) -> int:
@@ -380,7 +396,7 @@ class Elaborator:
             if not getattr(sub, "has", None) or not sub.has(var):
                 continue
             if isinstance(sub, sp.Abs):
-                out.append(Condition(sub.args[0], "!=", "|u| has no derivative where u = 0"))
+                out.append(Condition(sub.args[0], "!=", "|u| has no derivative where u = 0 (u is `%s`)" % sub.args[0]))
             elif isinstance(sub, (sp.Max, sp.Min)) and len(sub.args) == 2:
                 out.append(Condition(sub.args[0] - sub.args[1], "!=",
                                      "max and min have no derivative where their arguments are equal"))
@@ -493,17 +509,17 @@ class Elaborator:
             expr = sp.exp(u)
         elif name in ("log", "ln"):
             expr = sp.log(u)
-            conds += (Condition(u, ">", f"the logarithm needs `{text}` > 0"),)
+            conds += (Condition(u, ">", f"`{text}` is the argument of a logarithm"),)
         elif name == "sqrt":
             expr = sp.sqrt(u)
-            conds += (Condition(u, ">=", f"the square root needs `{text}` >= 0"),)
+            conds += (Condition(u, ">=", f"`{text}` is under a square root"),)
         elif name == "sin":
             expr = sp.sin(u)
         elif name == "cos":
             expr = sp.cos(u)
         elif name == "tan":
             expr = sp.tan(u)
-            conds += (Condition(sp.cos(u), "!=", f"tan is undefined where cos(`{text}`) = 0"),)
+            conds += (Condition(sp.cos(u), "!=", f"cos(`{text}`) is the denominator of tan"),)
         elif name == "tanh":
             expr = sp.tanh(u)
         elif name == "sigmoid":
@@ -605,7 +621,8 @@ class Elaborator:
         for t, node in ((a, left_node), (b, right_node)):
             if node_count(t.expr) > MAX_TERM_NODES:
                 raise ElabError(node.span, f"this expression is too large to check (over {MAX_TERM_NODES} nodes)")
-        return Rel(a.expr, rel, b.expr, a.conds + b.conds, f"{lt} {rel} {rt}", lt, rt, span,
+        conds = tuple(Condition(canonical(c.expr), c.rel, c.why) for c in a.conds + b.conds)
+        return Rel(canonical(a.expr), rel, canonical(b.expr), conds, f"{lt} {rel} {rt}", lt, rt, span,
                    is_matrix=a.shape is not None, lhs_shape=a.shape)
 
 

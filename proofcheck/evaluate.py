@@ -171,6 +171,8 @@ class Evaluator:
             return out
         if isinstance(e, (sp.Sum, sp.Product)):
             return self._bigop(e)
+        if type(e).__name__ == "HugePower":
+            raise Uncertain("number too large to evaluate")
         if isinstance(e, sp.Piecewise):
             for value, cond in e.args:
                 c = self._truth(cond)
@@ -283,8 +285,7 @@ def format_value(v) -> str:
         if len(str(v)) > 40:
             return f"{v} (≈ {float(v):.6g})"
         return str(v)
-    lo, hi = arb_to_fraction_bounds(v)
-    return f"≈ {float((lo + hi) / 2):.6g}"
+    return f"≈ {approx(v)}"
 
 
 def approx(v) -> str:

@@ -20,3 +20,26 @@ class SpectralNorm(sp.Function):
 
     def _sympystr(self, printer):
         return "norm_2(%s)" % printer._print(self.args[0])
+
+
+class HugePower(sp.Function):
+    """base**exponent for numbers too large to compute, e.g. 2^(2^(2^20)).
+
+    Exactly base**exponent, but never evaluated (SymPy would try to build the
+    integer, also when the object is unpickled in a worker).
+    """
+    nargs = 2
+    is_real = True
+    is_commutative = True
+
+    @classmethod
+    def eval(cls, base, exponent):
+        return None
+
+    def _eval_is_positive(self):
+        if self.args[0].is_positive:
+            return True
+        return None
+
+    def _sympystr(self, printer):
+        return "(%s)^(%s)" % (printer._print(self.args[0]), printer._print(self.args[1]))

@@ -96,9 +96,10 @@ def _number(text: str) -> Fraction:
 class ToAst(Transformer):
     """One method per grammar rule; builds `syntax` nodes with spans."""
 
-    def __init__(self, line_offset: int):
+    def __init__(self, line_offset: int, text: str = ""):
         super().__init__()
         self.off = line_offset
+        self.text = text
 
     def sp(self, x) -> S.Span:
         return _span(x, self.off)
@@ -146,7 +147,8 @@ class ToAst(Transformer):
     @v_args(meta=True)
     def implicit_mul(self, meta, children):
         tok, operand = children
-        if operand.span.line != tok.end_line + self.off or operand.span.column != tok.end_column:
+        after = self.text[tok.end_pos:tok.end_pos + 1]
+        if after.isspace():
             raise SyntaxProblemError(
                 self.sp(meta),
                 f"a number multiplies a name only when written directly before it: "
@@ -456,7 +458,7 @@ def parse_line(text: str, first_line: int):
     if bad:
         return problem(*bad)
     try:
-        return ToAst(off).transform(tree)
+        return ToAst(off, text).transform(tree)
     except VisitError as err:
         inner = err.orig_exc
         if isinstance(inner, SyntaxProblemError):

@@ -74,7 +74,7 @@ def render_file(fr, style: Style, quiet: bool = False) -> str:
         head = f"  {mark} {where}  {label}"
         if item.kind in ("claim", "have") and len(item.steps) == 1 and item.own is None:
             st = item.steps[0]
-            head += f": {st.lhs} {st.relation} {st.rhs}"
+            head += f": {item.text}"
             if st.hints:
                 head += style.dim(f"  by {', '.join(st.hints)}")
             out.append(head + "   " + style.paint(item.status, _verdict_text(st.verdict)))
@@ -87,6 +87,8 @@ def render_file(fr, style: Style, quiet: bool = False) -> str:
             continue
         out.append(head + "   " + style.paint(item.status, item.status) +
                    (style.dim(f"  [{item.points} points]") if item.points is not None else ""))
+        if item.kind in ("claim", "have"):
+            out[-1] = out[-1].replace(f"  {label}   ", f"  {label}: {item.text}   ", 1)
         if item.own is not None and item.own.message:
             out.append(f"      {item.own.message}")
         for st in item.steps:

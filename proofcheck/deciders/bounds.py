@@ -17,7 +17,7 @@ from flint import arb, ctx
 from sympy.core.function import AppliedUndef
 
 from ..evaluate import Evaluator, Uncertain, Undefined, arb_to_fraction_bounds, to_arb
-from ..mathfuncs import SpectralNorm
+from ..mathfuncs import HugePower, SpectralNorm
 
 INF = math.inf
 
@@ -228,7 +228,7 @@ class Bounds:
             return point(Fraction(int(e.p), int(e.q)))
         if e.is_Symbol:
             return symbol_interval(e)
-        if e.is_number and not e.has(sp.Sum, sp.Product):
+        if e.is_number and not e.has(sp.Sum, sp.Product, HugePower):
             try:
                 return from_arb(Evaluator({}, 96)(e))
             except (Uncertain, Undefined):
@@ -358,6 +358,15 @@ def _bigop(b: Bounds, e):
     return REALS
 
 
+def _huge_power(b: Bounds, e):
+    base = b(e.args[0])
+    if base.positive():
+        if base.lo >= 1 and b(e.args[1]).nonneg():
+            return make(1, INF, True, False)
+        return make(0, INF, False, False)
+    return REALS
+
+
 def _nonneg_opaque(b: Bounds, e):
     return make(0, INF, True, False)
 
@@ -379,6 +388,7 @@ RULES = {
     sp.Sum: _bigop,
     sp.Product: _bigop,
     SpectralNorm: _nonneg_opaque,
+    HugePower: _huge_power,
 }
 
 

@@ -141,6 +141,16 @@ class Sampler:
                 return v
         return Fraction(1) if _in(Fraction(1), iv) else (iv.lo + 1 if iv.lo != -INF else iv.hi - 1)
 
+    def admissible(self, point: dict) -> bool:
+        """Does the point respect every declared assumption (sign, integrality, premises' bounds)?"""
+        for s in self.symbols:
+            v = point.get(s)
+            if not isinstance(v, Fraction) or not _in(v, self.intervals[s]):
+                return False
+            if s.is_integer and v.denominator != 1:
+                return False
+        return True
+
     def points(self, count: int):
         n_special = len(SPECIAL)
         for k in range(count):
@@ -195,7 +205,8 @@ def _check_point(p: Problem, env: dict, prec: int = 128):
         if ok is None:
             return ("skip", "condition")
         if not ok:
-            return ("violated", f"undefined there: {c.why}")
+            return ("violated", f"undefined there: {c.why}, and it is "
+                                f"{ {'!=': '0', '>': 'not positive', '>=': 'negative'}[c.rel]} there")
     try:
         ev = Evaluator(env, prec)
         a, b = ev(p.lhs), ev(p.rhs)
@@ -208,9 +219,14 @@ def _check_point(p: Problem, env: dict, prec: int = 128):
     if ok is None:
         return ("skip", "precision")
     if not ok:
-        return ("violated", f"left side = {format_value(a)}, right side = {format_value(b)}")
+        return ("violated", f"left side {_eq(a)}, right side {_eq(b)}")
     scale = 1 + abs(_float(a)) + abs(_float(b))
     return ("holds", abs(_float(d)) / scale)
+
+
+def _eq(v) -> str:
+    text = format_value(v)
+    return text if text.startswith("≈") else "= " + text
 
 
 def _cond_holds(rel, v):
@@ -246,6 +262,8 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
         if time_left() <= 0:
             break
         point = {s: point.get(s, Fraction(0)) for s in sampler.symbols}
+        if not sampler.admissible(point):
+            continue
         key = tuple(point.values())
         if key in seen:
             continue
@@ -305,7 +323,7 @@ def _descend(p, sampler, start: dict, time_left, budget: int = 120):
                 cand = dict(point)
                 cand[s] = point[s] + direction * delta * (1 + abs(point[s]) if abs(point[s]) > 10 else 1)
                 cand[s] = Fraction(cand[s]).limit_denominator(10 ** 9)
-                if not _in(cand[s], sampler.intervals[s]):
+                if not sampler.admissible(cand):
                     continue
                 evals += 1
                 r = _evaluate(p, sampler, cand)

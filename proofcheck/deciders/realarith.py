@@ -243,8 +243,26 @@ class Z3Problem:
                         self.side.append(z3.Implies(arg < warg, v < w))
                         self.side.append(z3.Implies(arg == warg, v == w))
                         self.side.append(z3.Implies(arg > warg, v > w))
+            if arg is not None and isinstance(e, (sp.exp, sp.log)):
+                self._inverse_pairs(e, v, arg)
         self.atoms[e] = (v, arg)
         return v
+
+    def _inverse_pairs(self, e, v, arg):
+        """log and exp are inverse increasing maps: u > exp(w) iff log(u) > w."""
+        z3 = self.z3
+        for other, (w, warg) in list(self.atoms.items()):
+            if warg is None:
+                continue
+            if isinstance(e, sp.log) and isinstance(other, sp.exp):
+                L, u, E, x = v, arg, w, warg
+            elif isinstance(e, sp.exp) and isinstance(other, sp.log):
+                L, u, E, x = w, warg, v, arg
+            else:
+                continue
+            self.side.append(z3.Implies(u > E, L > x))
+            self.side.append(z3.Implies(u == E, L == x))
+            self.side.append(z3.Implies(u < E, L < x))
 
     def relation(self, lhs_z, rel, rhs_z):
         return {"=": lhs_z == rhs_z, "!=": lhs_z != rhs_z, "<": lhs_z < rhs_z, "<=": lhs_z <= rhs_z,

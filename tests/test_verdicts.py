@@ -1,0 +1,140 @@
+"""End-to-end verdicts on single claims: true ones proved, false ones refuted with values."""
+import pytest
+
+from conftest import item
+
+HEADER = """let x, y, a, b, t : real
+let p, q : real, positive
+let n : integer, positive
+let z : real, nonzero
+def softplus(s) = log(1 + exp(s))
+"""
+
+PROVED = [
+    "x^2 - 2*x + 2 > 0",
+    "0 < exp(t)/(1 + exp(t)) < 1",
+    "pi > 3.14",
+    "0.1 + 0.2 = 0.3",
+    "(a + b)^2 = a^2 + 2*a*b + b^2",
+    "d/dt softplus(t) = sigmoid(t)",
+    "sigmoid(t) = 1/2 + tanh(t/2)/2",
+    "a^2 + b^2 >= 2*a*b",
+    "p/p = 1",
+    "log(p*q) = log(p) + log(q)",
+    "sum(i = 1..n, i) = n*(n + 1)/2",
+    "sum(i = 1..4, i^2) = 30",
+    "prod(i = 1..4, i) = 24",
+    "(x + 1)^100000 = (1 + x)^100000",
+    "|a*b| = |a|*|b|",
+    "|a + b| <= |a| + |b|",
+    "sin(x) <= 1",
+    "tanh(x) = (exp(x) - exp(-x))/(exp(x) + exp(-x))",
+    "forall u: u^2 >= 0",
+    "x > 1 implies x^2 > x",
+    "d/dx (x^3) = 3*x^2",
+    "diff(x^3, x, 2) = 6x",
+    "sigmoid(t)*(1 - sigmoid(t)) <= 1/4",
+    "sqrt(p) <= (1 + p)/2",
+    "max(a, b) >= a",
+    "10^100 + 1 > 10^100",
+    "z^2 > 0",
+    "|z| > 0",
+    "exp(x + y) = exp(x)*exp(y)",
+    "e^(2*x) = exp(x)^2",
+    "sqrt(4) = 2",
+    "sqrt(x^2) = |x|",
+    "softplus(t) > t",
+    "1/(1 + p) < 1",
+    "x != x + 1",
+]
+
+REFUTED = [
+    "sqrt(2) < 1.41",
+    "(x^2 - 1)/(x - 1) = x + 1",
+    "(a + b)^2 = a^2 + b^2",
+    "a^3 + b^3 >= 2*a^2*b",
+    "x/x = 1",
+    "sum(i = 1..n, i) = n^2/2",
+    "exp(x) > 1 + x",
+    "sqrt(x^2) = x",
+    "log(x) <= x - 1",
+    "x > 0 implies x^2 > x",
+    "min(a, b) > a",
+    "1/0 = 1",
+    "d/dx |x| = x/|x|",
+    "sigmoid(t) < 1/2",
+    "exp(x) >= 1 + x + x^2/2",
+    "p + q > 2*sqrt(p*q)",
+    "x^2 != 1",
+    "sin(x) <= 0.99999",
+    "1/(x^2 - 2) > -100",
+]
+
+
+@pytest.mark.parametrize("formula", PROVED)
+def test_true_claims_are_proved(check, formula):
+    result = check(HEADER + f"claim c : {formula}\n")
+    it = item(result, "c")
+    assert it.status == "proved", (formula, [s.verdict for s in it.steps], it.own)
+    assert all(s.verdict.method for s in it.steps)
+
+
+@pytest.mark.parametrize("formula", REFUTED)
+def test_false_claims_are_refuted_with_values(check, formula):
+    result = check(HEADER + f"claim c : {formula}\n")
+    it = item(result, "c")
+    assert it.status == "refuted", (formula, [s.verdict for s in it.steps])
+    bad = [s.verdict for s in it.steps if s.verdict.status == "refuted"][0]
+    assert bad.counterexample is not None
+    assert bad.message.startswith(("fails at", "false", "this step"))
+
+
+def test_counterexample_values_are_exact_and_break_the_step(check):
+    it = item(check(HEADER + "claim c : (a + b)^2 = a^2 + b^2\n"), "c")
+    ce = it.steps[0].verdict.counterexample
+    from fractions import Fraction
+    av, bv = Fraction(ce["a"]), Fraction(ce["b"])
+    assert (av + bv) ** 2 != av ** 2 + bv ** 2
+
+
+def test_integer_counterexamples_are_integers(check):
+    it = item(check(HEADER + "claim c : n^2 >= 2*n\n"), "c")
+    assert it.status == "refuted"
+    assert it.steps[0].verdict.counterexample == {"n": "1"}
+
+
+def test_checked_is_evidence_and_says_how_many_points(check):
+    # true, not provable from signs and ranges alone (it is the citable fact exp_ge)
+    it = item(check(HEADER + "claim c : exp(x) >= 1 + x\n"), "c")
+    assert it.status == "checked"
+    assert "test points" in it.steps[0].verdict.message
+
+
+def test_unknown_when_tests_cannot_tell(check):
+    it = item(check(HEADER + "claim c : sin(x) < 1\n"), "c")  # false at pi/2, never at a rational
+    assert it.status == "unknown"
+
+
+def test_domain_condition_that_cannot_be_shown_gives_unknown_not_proved(check):
+    it = item(check(HEADER + "claim c : (x - sin(x))/(x - sin(x)) = 1\n"), "c")
+    assert it.status in ("unknown", "refuted")
+    assert it.status != "proved"
+
+
+def test_undefined_only_at_irrational_points_is_unknown_and_names_the_condition(check):
+    it = item(check(HEADER + "claim c : tan(x) = sin(x)/cos(x)\n"), "c")
+    v = it.steps[0].verdict
+    assert v.status == "unknown"
+    assert "`cos(x)` != 0" in v.message
+
+
+def test_pathological_steps_end_and_the_rest_is_checked(check):
+    text = HEADER + ("claim huge : 2^(2^(2^(2^(2^20)))) > 0\n"
+                     "claim big : (x + 1)^100000 = (1 + x)^100000\n"
+                     "claim slow : (x + 1)^3000 = sum(k = 0..3000, x^k)\n"
+                     "claim fine : x + x = 2*x\n")
+    result = check(text, timeout=2.0)
+    assert item(result, "fine").status == "proved"
+    assert item(result, "huge").status in ("proved", "unknown")
+    assert item(result, "slow").status in ("unknown", "refuted")
+    assert result.seconds < 15
