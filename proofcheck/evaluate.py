@@ -293,5 +293,7 @@ def approx(v) -> str:
         if v.denominator == 1:
             return str(v.numerator)
         return f"{float(v):.6g}"
-    mid = v.mid()
-    return f"{float(mid):.6g}"
+    try:
+        return v.mid().str(6, radius=False)
+    except Exception:  # noqa: BLE001 - older python-flint
+        return f"{float(v.mid()):.6g}"
