@@ -20,7 +20,7 @@ from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fac
                         Term, VarInfo, make_variable)
 from .obligations import EqualTask, StepTask
 from .parse import parse_document
-from .verdict import ERROR, PROVED, UNKNOWN, Verdict, weakest
+from .verdict import CHECKED, ERROR, PROVED, UNKNOWN, Verdict, weakest
 
 
 @dataclass
@@ -217,10 +217,15 @@ class FileChecker:
                                 f"cited){hint}")
         return facts
 
-    def _step_task(self, rel: Rel, premises, facts, hints, uncited=()) -> StepTask:
+    def _step_task(self, rel: Rel, premises, facts, hints, local=None) -> StepTask:
+        cited = {f.name for f in facts} | {h.name for h in hints}
+        uncited = [f for f in list(self.scope.facts.values()) + list((local or {}).values())
+                   if f.name not in cited]
+        uncited += [Fact(n, "builtin", None, 0) for n in sorted(BUILTIN_FACTS)
+                    if n not in cited and n != "cauchy_schwarz"]
         return StepTask(rel.lhs, rel.rel, rel.rhs, rel.conds, list(premises), facts, [h.name for h in hints],
                         is_matrix=rel.is_matrix, shape=rel.lhs_shape, seed=self.seed_for(rel.span),
-                        timeout=self.options.timeout, uncited=list(uncited))
+                        timeout=self.options.timeout, uncited=uncited)
 
     def _formula_item(self, kind, name, st, scope, premises=(), local=None):
         item = ItemResult(kind, name, st.span, self.el.source(st.formula.span))
@@ -237,7 +242,7 @@ class FileChecker:
         finally:
             self.scope = saved
         for rel, prem in self._goals(formula, list(premises)):
-            task = self._step_task(rel, prem, facts, st.hints)
+            task = self._step_task(rel, prem, facts, st.hints, local)
             item.steps.append(StepResult(rel.span, rel.rel, rel.lhs_text, rel.rhs_text,
                                          [h.name for h in st.hints], task=self.add_task(task)))
         return item, formula
@@ -325,7 +330,7 @@ class FileChecker:
                     facts = self._resolve(step.hints, visible)
                     left_node = proof.start if step is proof.steps[0] else proof.steps[proof.steps.index(step) - 1].expr
                     rel = self.el.relation(prev, step.rel, cur, left_node, step.expr)
-                    sr.task = self.add_task(self._step_task(rel, premises, facts, step.hints))
+                    sr.task = self.add_task(self._step_task(rel, premises, facts, step.hints, visible))
                 except ElabError as err:
                     sr.verdict = Verdict(ERROR, "", err.message)
                 prev = cur
@@ -380,6 +385,7 @@ class FileChecker:
                     item.own = Verdict(UNKNOWN if timed else ERROR, "chain check",
                                        item.match_info["shows"] + (" (could not compare the ends in time)"
                                                                    if timed else ""))
+        self._settle_suggestions()
         # items with parts (theorems with haves) last, so that their parts are final
         for item in sorted(self.items, key=lambda it: bool(it.parts)):
             statuses = [st.verdict.status for st in item.steps if st.verdict]
@@ -388,6 +394,27 @@ class FileChecker:
             statuses += [p.status for p in item.parts]
             item.status = weakest(statuses)
             item.message, item.method = self._summary(item)
+
+    def _settle_suggestions(self):
+        """Keep only suggested citations of facts that hold (assumptions, built-ins,
+        or items proved or checked); otherwise give the verdict the step had without them."""
+        from .decide import follows_message
+        holds = {}
+        for item in self.items:
+            if item.name and item.kind in ("claim", "have", "theorem"):
+                statuses = [st.verdict.status for st in item.steps if st.verdict] + \
+                    ([item.own.status] if item.own else [])
+                holds[item.name] = all(s in (PROVED, CHECKED) for s in statuses)
+        for item in self.items:
+            for st in item.steps:
+                v = st.verdict
+                if v is None or "suggested" not in v.detail:
+                    continue
+                good = [n for n in v.detail["suggested"] if holds.get(n, True)]
+                if good:
+                    v.message = follows_message(good)
+                else:
+                    st.verdict = v.detail["otherwise"]
 
     @staticmethod
     def _summary(item: ItemResult):

@@ -14,7 +14,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .deciders import algebra, bounds, numeric, realarith
+from . import facts as factlib
+from .deciders import algebra, bounds, mvt, numeric, realarith
 from .elaborate import FAnd, FForall, FImplies, Rel
 from .obligations import EqualTask, StepTask
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
@@ -104,7 +105,7 @@ def known_intervals(premises) -> dict:
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
-def prove_relation(lhs, rel, rhs, premises, known, time_left):
+def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
     """A method name if `lhs rel rhs` holds wherever defined, else None; plus a
     candidate counterexample point from the solvers, if one was produced."""
     candidate = None
@@ -113,7 +114,7 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left):
         if method:
             return method, None
         if time_left() > 0.2:
-            r = realarith.z3_decide(lhs, "=", rhs, premises, known, int(min(2.0, time_left()) * 1000))
+            r = realarith.z3_decide(lhs, "=", rhs, premises, known, int(min(2.0, time_left()) * 1000), conds)
             if r and r[0] == "proved":
                 return r[1], None
             if r and r[0] == "candidate":
@@ -141,7 +142,7 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left):
             if r and r[0] == "counterexample":
                 candidate = r[1]
     if time_left() > 0.2:
-        r = realarith.z3_decide(lhs, rel, rhs, premises, known, int(min(3.0, time_left()) * 1000))
+        r = realarith.z3_decide(lhs, rel, rhs, premises, known, int(min(3.0, time_left()) * 1000), conds)
         if r and r[0] == "proved":
             return r[1], None
         if r and r[0] == "candidate" and candidate is None:
@@ -178,6 +179,34 @@ def _bad_constant(*exprs) -> bool:
     return any(isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in exprs)
 
 
+def _fact_instances(facts, step_exprs):
+    """Ground instances of the cited facts at the step's terms: [(fact name, formula)]."""
+    out = []
+    for f in facts:
+        if f.name in factlib.IMPLIED_BY_ENCODING or f.formula is None:
+            continue
+        for inst in factlib.instances(factlib.prepare_formula(f.formula, prepare), step_exprs):
+            out.append((f.name, inst))
+    return out
+
+
+def _refutable_facts(facts):
+    """(ground facts to check at a point, function facts to check on the table) or None
+    when some cited fact cannot be checked at a point."""
+    ground_facts, function_facts = [], []
+    for f in facts:
+        kind = factlib.classify(f)
+        if kind == "builtin":
+            continue  # a true theorem: every point satisfies it
+        if kind == "ground":
+            ground_facts.append(f.formula)
+        elif kind:
+            function_facts.extend(kind)
+        else:
+            return None
+    return ground_facts, function_facts
+
+
 def decide_step(task: StepTask) -> Verdict:
     start = time.monotonic()
     deadline = start + 0.85 * task.timeout
@@ -192,64 +221,148 @@ def decide_step(task: StepTask) -> Verdict:
     lhs, rhs = prepare(task.lhs), prepare(task.rhs)
     conds = [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
     premises, premises_ground = ground(task.premises)
-    cited, cited_ground = ground([f.formula for f in task.facts if f.formula is not None])
-    builtin_cited = [f.name for f in task.facts if f.formula is None]
+    cited_facts = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     known = known_intervals(premises)
 
     if _bad_constant(lhs, rhs) or any(_bad_constant(c.expr) for c in conds):
         return Verdict(REFUTED, "exact evaluation", "this step divides by zero (or is infinite) for every "
                        "value of its names", counterexample={})
 
-    # a counterexample must satisfy the premises and every cited fact; when some
-    # of them cannot be checked at a point, no counterexample can be trusted
-    can_refute = premises_ground and cited_ground and not builtin_cited
-    problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + cited, known)
+    # a counterexample must satisfy the premises and every cited fact
+    checkable = _refutable_facts(cited_facts)
+    can_refute = premises_ground and checkable is not None
+    ground_cited, _ = ground(checkable[0]) if checkable else ([], True)
+    problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + ground_cited, known,
+                              function_facts=checkable[1] if checkable else [])
     rng = random.Random(task.seed)
     if can_refute:
         quick = numeric.search(problem, rng, QUICK_POINTS, time_left, local=False)
         if quick.kind == "counterexample":
-            return _refuted(quick)
+            return _refuted_unless_uncited(quick, task, lhs, rhs, premises, known, conds, time_left)
 
-    hyps = premises + cited
-    method, candidate = prove_relation(lhs, task.rel, rhs, hyps, known, time_left)
+    # proving: first without the cited facts, then with their instances
+    step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
+    method, candidate = prove_relation(lhs, task.rel, rhs, premises, known, time_left, conds)
+    if not method and "mvt" in task.hints:
+        method = mvt.prove(lhs, task.rel, rhs, [f for f in cited_facts if f.kind != "builtin"], time_left)
+    if not method and cited_facts and time_left() > 0.1:
+        insts = _fact_instances(cited_facts, step_exprs)
+        if insts:
+            r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in insts], known,
+                                    int(min(3.0, time_left()) * 1000), conds, labels=[n for n, _ in insts])
+            if r and r[0] == "proved":
+                method = "real arithmetic with the cited facts instantiated at the step's terms (Z3)"
+                if len(r) > 2 and r[2]:
+                    method += "; used " + r[2]
+            elif r and r[0] == "candidate":
+                candidate = r[1]
     unproved_conds = []
     if method:
         for c in conds:
-            if time_left() <= 0 or not prove_condition(c, hyps, known, time_left):
+            if time_left() <= 0 or not prove_condition(c, premises, known, time_left):
                 unproved_conds.append(c)
         if not unproved_conds:
             return Verdict(PROVED, method, "")
 
+    deep = None
     if can_refute and time_left() > 0:
         if candidate:
             problem.extra_points = [candidate]
         deep = numeric.search(problem, rng, DEEP_POINTS, time_left, local=True)
         if deep.kind == "counterexample":
-            return _refuted(deep)
-    else:
-        deep = None
+            return _refuted_unless_uncited(deep, task, lhs, rhs, premises, known, conds, time_left)
 
     if method and unproved_conds:
         whys = "; ".join(sorted({f"`{_short(c.expr)}` {c.rel} 0 ({c.why})" for c in unproved_conds}))
         return Verdict(UNKNOWN, method, f"the relation holds where both sides are defined ({method}), "
                        f"but I could not show the step is always defined: {whys}")
+    verdict = _without_proof(task, problem, deep, can_refute, time_left)
+    # would an uncited fact prove it?
+    if task.uncited and time_left() > 0.1:
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left)
+        if names:
+            return _follows_from(names, verdict)
+    return verdict
+
+
+def _without_proof(task, problem, deep, can_refute, time_left) -> Verdict:
+    """The verdict when nothing proved or refuted the step: checked or unknown."""
     if time_left() <= 0 and not deep:
         return Verdict(UNKNOWN, "limits", f"no proof found within the time limit ({task.timeout:g} s)")
-    reason = _why_unknown(task, can_refute, builtin_cited)
+    reason = "" if can_refute else "; a counterexample cannot be confirmed against the premises or cited facts"
     if deep is not None and deep.kind == "evidence":
         if deep.tight:
             return Verdict(UNKNOWN, "numeric search", "no proof found; the two sides come very close at "
-                           "some tested points, so tests cannot tell" + reason)
+                           "some tested points, so tests cannot tell")
         n_free = len(numeric.Sampler(problem, random.Random(0)).symbols)
         if deep.valid >= MIN_EVIDENCE_POINTS or (n_free == 0 and deep.valid >= 1):
             where = f"{deep.valid} test points" if n_free else "a certified numeric evaluation"
             return Verdict(CHECKED, "numeric testing",
                            f"no proof found, but the step holds at {where} (boundary values and random "
-                           f"rationals, exact or with certified error bounds)" + reason,
-                           detail={"points": deep.valid})
+                           f"rationals, exact or with certified error bounds)", detail={"points": deep.valid})
         return Verdict(UNKNOWN, "numeric search", f"no proof found, and too few test points could be "
-                       f"evaluated ({deep.valid})" + reason)
+                       f"evaluated ({deep.valid})")
     return Verdict(UNKNOWN, "", "no proof found" + reason)
+
+
+def _follows_from(names, otherwise: Verdict) -> Verdict:
+    """`unknown`, naming uncited facts that prove the step. The file checker keeps
+    only names of facts that hold (a refuted claim proves too much), and falls back
+    to `otherwise` when none is left."""
+    return Verdict(UNKNOWN, "", follows_message(names), detail={"suggested": list(names), "otherwise": otherwise})
+
+
+def follows_message(names) -> str:
+    listed = ", ".join(f"`{n}`" for n in names)
+    return f"does not follow from what is cited, but it follows from {listed}: cite it with `by {', '.join(names)}`"
+
+
+def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds, time_left) -> Verdict:
+    """A counterexample to the step as cited; but if a fact in scope that was not
+    cited proves the step, the student forgot a citation: say that instead."""
+    if task.uncited and time_left() > 0.05 and not outcome.message.startswith("undefined"):
+        step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left)
+        if names:
+            return _follows_from(names, _refuted(outcome, task))
+    return _refuted(outcome, task)
+
+
+def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left):
+    """Names of facts in scope, not cited, each of which alone (with the cited ones) proves the step."""
+    # a fact can make the relation hold, never make an undefined step defined
+    if any(not prove_condition(c, premises, known, time_left) for c in conds):
+        return []
+    cited = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
+    base = [i for _, i in _fact_instances(cited, step_exprs)]
+    found = []
+    budget_end = time.monotonic() + max(0.05, 0.5 * time_left())
+    for fact in task.uncited:
+        if time.monotonic() > budget_end:
+            break
+        f = factlib.builtin_fact(fact.name) if fact.kind == "builtin" else fact
+        if f.formula is None and fact.name != "mvt":
+            continue
+        if fact.name == "mvt":
+            if mvt.prove(lhs, task.rel, rhs, [g for g in task.facts if g.kind != "builtin"] +
+                         [g for g in task.uncited if g.kind != "builtin"], time_left):
+                found.append("mvt")
+            continue
+        insts = [i for _, i in _fact_instances([f], step_exprs)]
+        if f.name in factlib.IMPLIED_BY_ENCODING or not insts:
+            continue
+        ms = int(max(0.05, min(0.5, budget_end - time.monotonic())) * 1000)
+        r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, ms, conds)
+        if r and r[0] == "proved":
+            # a fact that contradicts the declarations proves anything: never suggest it
+            zero = sp.Integer(0)
+            contradiction = realarith.z3_decide(zero, "!=", zero, premises + base + insts, known, ms)
+            if contradiction and contradiction[0] == "proved":
+                continue
+            found.append(fact.name)
+            if len(found) >= 3:
+                break
+    return found
 
 
 def _short(e, limit=80) -> str:
@@ -260,20 +373,15 @@ def _short(e, limit=80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _why_unknown(task: StepTask, can_refute: bool, builtin_cited) -> str:
-    parts = []
-    if task.hints and not can_refute:
-        parts.append("the cited facts " + ", ".join(f"`{h}`" for h in task.hints) +
-                     " are not used by this version of the checker")
-    return ("; " + "; ".join(parts)) if parts else ""
-
-
-def _refuted(outcome: numeric.Outcome) -> Verdict:
+def _refuted(outcome: numeric.Outcome, task=None) -> Verdict:
     values = outcome.point or {}
     shown = ", ".join(f"{k} = {v}" for k, v in values.items())
     where = f"fails at {shown}" if shown else "false"
+    note = ""
+    if task is not None and task.facts:
+        note = " (these values satisfy the declarations and every cited fact)"
     return Verdict(REFUTED, "counterexample (exact or certified evaluation)",
-                   f"{where}: {outcome.message}", counterexample=values)
+                   f"{where}: {outcome.message}{note}", counterexample=values)
 
 
 def decide_equal(task: EqualTask) -> Verdict:

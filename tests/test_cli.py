@@ -50,7 +50,7 @@ def test_usage_error_exits_2():
 
 def test_checked_passes_unless_strict(tmp_path):
     f = tmp_path / "c.pf"
-    f.write_text("let x : real\nclaim c : exp(x) >= 1 + x\n")
+    f.write_text("let x : real\nclaim c : x*exp(-x) <= 1/e\n")
     assert run(str(f)).returncode == 0
     p = run(str(f), "--strict")
     assert p.returncode == 1

@@ -104,8 +104,8 @@ def test_integer_counterexamples_are_integers(check):
 
 
 def test_checked_is_evidence_and_says_how_many_points(check):
-    # true, not provable from signs and ranges alone (it is the citable fact exp_ge)
-    it = item(check(HEADER + "claim c : exp(x) >= 1 + x\n"), "c")
+    # true (the maximum of x*exp(-x) is 1/e at x = 1), but no decider proves it
+    it = item(check(HEADER + "claim c : x*exp(-x) <= 1/e\n"), "c")
     assert it.status == "checked"
     assert "test points" in it.steps[0].verdict.message
 

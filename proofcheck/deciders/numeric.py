@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..evaluate import Evaluator, Uncertain, Undefined, difference, format_value, relation_holds, sign, to_arb
+from ..facts import table_satisfies
 from .bounds import INF, Interval, symbol_interval
 
 SPECIAL = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2),
@@ -38,6 +39,7 @@ class Problem:
     premises: list         # (lhs, rel, rhs) ground relations that must hold at the point
     known: dict            # symbol -> Interval (from premises)
     extra_points: list = field(default_factory=list)  # candidate points from solvers
+    function_facts: list = field(default_factory=list)  # facts.FunctionFact the function values must satisfy
 
 
 @dataclass
@@ -64,7 +66,8 @@ class Sampler:
         self.p = problem
         self.rng = rng
         exprs = [problem.lhs, problem.rhs] + [c.expr for c in problem.conds] + \
-                [e for (l, _, r) in problem.premises for e in (l, r)]
+                [e for (l, _, r) in problem.premises for e in (l, r)] + \
+                [e for ff in problem.function_facts for e in (ff.const, ff.lo, ff.hi) if e is not None]
         syms = set()
         for e in exprs:
             syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
@@ -169,8 +172,11 @@ class Sampler:
             yield {s: self.value_for(s, mode, k) for s in self.symbols}
 
     # -- evaluation of one point
-    def complete(self, point: dict):
-        """Add values for the abstract-function atoms. Returns (env, shown) or None."""
+    def complete(self, point: dict, fixed: dict | None = None):
+        """Add values for the abstract-function atoms (taking those in `fixed` first).
+
+        Returns (env, shown, table) or None; table maps (function, derivative
+        order, argument value) to the value, one value per argument value."""
         env = dict(point)
         table: dict = {}
         shown = {}
@@ -183,12 +189,16 @@ class Sampler:
             if not isinstance(v, Fraction):
                 return None  # only exact arguments give unambiguous function values
             key = (func, order, v)
-            if key not in table:
+            if fixed and a in fixed:
+                if key in table and table[key] != fixed[a]:
+                    return None  # the candidate gives one point two values
+                table[key] = fixed[a]
+            elif key not in table:
                 table[key] = self.random_value(Interval(), False) if self.rng.random() < 0.7 else \
                     self.rng.choice(SPECIAL)
             env[a] = table[key]
             shown[str(a)] = format_value(table[key])
-        return env, shown
+        return env, shown, table
 
 
 def _check_point(p: Problem, env: dict, prec: int = 128, final: bool = False):
@@ -267,17 +277,18 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
     tight = False
     candidates = list(p.extra_points) + list(sampler.points(count))
     seen = set()
-    for point in candidates:
+    for raw in candidates:
         if time_left() <= 0:
             break
-        point = {s: point.get(s, Fraction(0)) for s in sampler.symbols}
+        point = {s: raw.get(s, Fraction(0)) for s in sampler.symbols}
+        fixed = {a: v for a, v in raw.items() if a in sampler.atoms}
         if not sampler.admissible(point):
             continue
-        key = tuple(point.values())
+        key = (tuple(point.values()), tuple(sorted(map(str, fixed.items()))))
         if key in seen:
             continue
         seen.add(key)
-        result = _evaluate(p, sampler, point)
+        result = _evaluate(p, sampler, point, fixed)
         if result is None:
             continue
         kind, info, shown = result
@@ -301,11 +312,16 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
     return Outcome("evidence", None, "", valid, tight)
 
 
-def _evaluate(p, sampler, point):
-    done = sampler.complete(point)
+def _evaluate(p, sampler, point, fixed=None):
+    done = sampler.complete(point, fixed)
     if done is None:
         return None
-    env, shown = done
+    env, shown, table = done
+    if p.function_facts:
+        ev = Evaluator(env, 128)
+        for ff in p.function_facts:
+            if table_satisfies(ff, table, ev) is not True:
+                return None  # these function values break a cited fact: not a counterexample
     kind, info = _check_point(p, env)
     if kind == "skip":
         kind2, info2 = _check_point(p, env, 512, final=True)

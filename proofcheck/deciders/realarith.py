@@ -110,7 +110,14 @@ _MONOTONE = (sp.exp, sp.log, sp.tanh, sp.atan)
 
 
 class Z3Problem:
-    """Builds a Z3 problem for `not (goal)` together with what is known."""
+    """Encodes expressions and formulas for Z3.
+
+    Every side constraint added here is true for *all* real values of the
+    variables (the defining equation of a root or a reciprocal is asserted only
+    where it is defined), because the same encoding is used inside hypotheses.
+    Where the goal needs its expressions to be defined, the caller asserts the
+    goal's domain conditions explicitly.
+    """
 
     def __init__(self, z3, known: dict | None = None):
         self.z3 = z3
@@ -134,19 +141,16 @@ class Z3Problem:
         if s not in self.vars:
             v = self.z3.Real(str(s.name) + f"!{len(self.vars)}", self.ctx)
             self.vars[s] = v
-            self._constrain(v, symbol_interval(s) if not getattr(self, "_known_only", False) else Interval())
+            self._constrain(v, symbol_interval(s))
             if s in self.bounds.known:
                 self._constrain(v, self.bounds.known[s])
         return self.vars[s]
 
     def _constrain(self, v, iv: Interval):
-        z3 = self.z3
         if iv.lo != -INF:
-            lo = self.val(sp.Rational(iv.lo.numerator, iv.lo.denominator)) if isinstance(iv.lo, Fraction) else self.val(iv.lo)
-            self.side.append(v >= lo if iv.lo_closed else v > lo)
+            self.side.append(v >= self.val(_rat(iv.lo)) if iv.lo_closed else v > self.val(_rat(iv.lo)))
         if iv.hi != INF:
-            hi = self.val(sp.Rational(iv.hi.numerator, iv.hi.denominator)) if isinstance(iv.hi, Fraction) else self.val(iv.hi)
-            self.side.append(v <= hi if iv.hi_closed else v < hi)
+            self.side.append(v <= self.val(_rat(iv.hi)) if iv.hi_closed else v < self.val(_rat(iv.hi)))
         if iv.nonzero:
             self.side.append(v != 0)
 
@@ -156,6 +160,12 @@ class Z3Problem:
         r = self._enc(e)
         self.memo[e] = r
         return r
+
+    def _power(self, base, n: int):
+        out = self.val(1)
+        for _ in range(n):
+            out = out * base
+        return out
 
     def _enc(self, e):
         z3 = self.z3
@@ -177,32 +187,22 @@ class Z3Problem:
                 n = int(x)
                 if abs(n) > 40:
                     raise Untranslatable("power too large")
-                base = self.enc(b)
-                out = self.val(1)
-                for _ in range(abs(n)):
-                    out = out * base
+                out = self._power(self.enc(b), abs(n))
                 if n >= 0:
                     return out
                 q = self.new("inv")
-                self.side.append(q * out == 1)
+                self.side.append(z3.Implies(out != 0, q * out == 1))
                 return q
             if x.is_Rational and abs(x.q) <= 6 and abs(x.p) <= 12:
                 base = self.enc(b)
                 r = self.new("root")
                 p, qd = int(x.p), int(x.q)
-                lhs = self.val(1)
-                for _ in range(qd):
-                    lhs = lhs * r
-                rhs = self.val(1)
-                for _ in range(abs(p)):
-                    rhs = rhs * base
+                lhs, rhs = self._power(r, qd), self._power(base, abs(p))
                 self.side.append(r >= 0)
-                self.side.append(base >= 0)
                 if p > 0:
-                    self.side.append(lhs == rhs)
+                    self.side.append(z3.Implies(base >= 0, lhs == rhs))
                 else:
-                    self.side.append(r > 0)
-                    self.side.append(lhs * rhs == 1)
+                    self.side.append(z3.Implies(base > 0, z3.And(r > 0, lhs * rhs == 1)))
                 return r
             return self._atom(e)
         if isinstance(e, sp.Abs):
@@ -218,38 +218,41 @@ class Z3Problem:
                 self.side.append(m >= a if isinstance(e, sp.Max) else m <= a)
             self.side.append(z3.Or(*[m == a for a in args]))
             return m
-        if e.is_number and not e.is_Rational:
-            return self._atom(e)
         return self._atom(e)
 
     def _atom(self, e):
-        """An opaque term: a fresh variable with its range and monotonicity."""
+        """An opaque term: a fresh variable with its range, monotonicity and congruence."""
         if e in self.atoms:
             return self.atoms[e][0]
         if e.has(sp.zoo, sp.nan, sp.oo):
             raise Untranslatable("infinite")
+        z3 = self.z3
         v = self.new(type(e).__name__)
         self._constrain(v, self.bounds(e))
         arg = None
-        if isinstance(e, _MONOTONE) and len(e.args) == 1:
+        if len(e.args) == 1 and (isinstance(e, _MONOTONE) or isinstance(e, AppliedUndef)):
             try:
                 arg = self.enc(e.args[0])
             except Untranslatable:
                 arg = None
-            if arg is not None:
-                for other, (w, warg) in self.atoms.items():
-                    if type(other) is type(e) and warg is not None:
-                        z3 = self.z3
-                        self.side.append(z3.Implies(arg < warg, v < w))
+        if arg is not None:
+            for other, (w, warg) in list(self.atoms.items()):
+                if warg is None:
+                    continue
+                if isinstance(e, AppliedUndef):
+                    if getattr(other, "func", None) == e.func:  # congruence: equal arguments, equal values
                         self.side.append(z3.Implies(arg == warg, v == w))
-                        self.side.append(z3.Implies(arg > warg, v > w))
-            if arg is not None and isinstance(e, (sp.exp, sp.log)):
+                elif type(other) is type(e):
+                    self.side.append(z3.Implies(arg < warg, v < w))
+                    self.side.append(z3.Implies(arg == warg, v == w))
+                    self.side.append(z3.Implies(arg > warg, v > w))
+            if isinstance(e, (sp.exp, sp.log)):
                 self._inverse_pairs(e, v, arg)
         self.atoms[e] = (v, arg)
         return v
 
     def _inverse_pairs(self, e, v, arg):
-        """log and exp are inverse increasing maps: u > exp(w) iff log(u) > w."""
+        """log and exp are inverse increasing maps: u > exp(w) iff log(u) > w (for u > 0)."""
         z3 = self.z3
         for other, (w, warg) in list(self.atoms.items()):
             if warg is None:
@@ -262,17 +265,53 @@ class Z3Problem:
                 continue
             self.side.append(z3.Implies(u > E, L > x))
             self.side.append(z3.Implies(u == E, L == x))
-            self.side.append(z3.Implies(u < E, L < x))
+            self.side.append(z3.Implies(z3.And(u > 0, u < E), L < x))
 
     def relation(self, lhs_z, rel, rhs_z):
         return {"=": lhs_z == rhs_z, "!=": lhs_z != rhs_z, "<": lhs_z < rhs_z, "<=": lhs_z <= rhs_z,
                 ">": lhs_z > rhs_z, ">=": lhs_z >= rhs_z}[rel]
 
+    def formula(self, f):
+        """A hypothesis: a (lhs, rel, rhs) tuple, or an elaborated Rel/FAnd/FImplies (ground)."""
+        z3 = self.z3
+        if isinstance(f, tuple):
+            l, r, rr = f
+            return self.relation(self.enc(l), r, self.enc(rr))
+        kind = type(f).__name__
+        if kind == "Rel":
+            return self.relation(self.enc(f.lhs), f.rel, self.enc(f.rhs))
+        if kind == "FAnd":
+            return z3.And(*[self.formula(p) for p in f.parts])
+        if kind == "FImplies":
+            return z3.Implies(self.formula(f.premise), self.formula(f.conclusion))
+        raise Untranslatable(kind)
 
-def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int):
-    """Try to prove `lhs rel rhs` from hypotheses [(l, r, R)] with Z3.
 
-    Returns ("proved", text) / ("candidate", {symbol: Fraction}) / None.
+def _show_formula(f) -> str:
+    kind = type(f).__name__
+    if kind == "Rel":
+        return f"{sp.sstr(f.lhs)} {f.rel} {sp.sstr(f.rhs)}"
+    if kind == "FAnd":
+        return " and ".join(_show_formula(p) for p in f.parts)
+    if kind == "FImplies":
+        return f"{_show_formula(f.premise)} implies {_show_formula(f.conclusion)}"
+    if isinstance(f, tuple):
+        return f"{sp.sstr(f[0])} {f[1]} {sp.sstr(f[2])}"
+    return str(f)
+
+
+def _rat(v):
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    return sp.Rational(v)
+
+
+def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int, conds=(), labels=None):
+    """Try to prove `lhs rel rhs` from hypotheses with Z3.
+
+    hypotheses: (l, rel, r) tuples or ground formulas; conds: the goal's domain
+    conditions, assumed (they are proved separately). Returns ("proved", text),
+    ("candidate", {symbol or atom: Fraction}) or None.
     """
     try:
         import z3
@@ -281,24 +320,41 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int):
     p = Z3Problem(z3, known)
     try:
         goal = p.relation(p.enc(lhs), rel, p.enc(rhs))
-        hyps = [p.relation(p.enc(l), r, p.enc(rr)) for (l, r, rr) in hypotheses]
-    except (Untranslatable, z3.Z3Exception, RecursionError):
+        hyps = [p.formula(h) for h in hypotheses]
+        hyps += [p.relation(p.enc(c.expr), c.rel, p.val(0)) for c in conds]
+    except (Untranslatable, z3.Z3Exception, RecursionError, TypeError):
         return None
     s = z3.Solver(ctx=p.ctx)
     s.set("timeout", max(1, int(timeout_ms)))
-    for c in p.side + hyps:
+    for c in p.side:
         s.add(c)
+    tracked = {}
+    n_plain = len(hypotheses) - (len(labels) if labels else 0)
+    for k, h in enumerate(hyps):
+        if labels and n_plain <= k < len(hypotheses):
+            b = z3.Bool(f"h{k}", p.ctx)
+            tracked[b.get_id()] = (labels[k - n_plain], hypotheses[k])
+            s.assert_and_track(h, b)
+        else:
+            s.add(h)
     s.add(z3.Not(goal))
     try:
         answer = s.check()
     except z3.Z3Exception:
         return None
     if answer == z3.unsat:
-        return ("proved", "real arithmetic (Z3 nlsat: the negation is unsatisfiable)")
+        used = ""
+        if tracked:
+            try:
+                core = [tracked[b.get_id()] for b in s.unsat_core() if b.get_id() in tracked]
+                used = "; ".join(f"{name}: {_show_formula(f)}" for name, f in core[:4])
+            except z3.Z3Exception:
+                used = ""
+        return ("proved", "real arithmetic (Z3 nlsat: the negation is unsatisfiable)", used)
     if answer == z3.sat:
         m = s.model()
         point = {}
-        for sym, v in p.vars.items():
+        for sym, v in list(p.vars.items()) + [(a, t[0]) for a, t in p.atoms.items()]:
             val = m.eval(v, model_completion=True)
             try:
                 if z3.is_algebraic_value(val):

@@ -1,0 +1,265 @@
+"""Cited facts: the built-in ones as formulas, ground instances at a step's
+terms, and what a counterexample must satisfy.
+
+Instantiation is E-matching in miniature: the non-arithmetic subterms of a
+`forall` fact that contain its bound names (`f(u)`, `exp(t)`, `sqrt(a*b)`) are its
+triggers; each trigger is matched against the subterms of the step, and the
+bindings found (or, for a name no trigger binds, the step's basic terms) are
+combined into ground instances. More instances can only help a proof, never
+make a false step provable: each instance is a consequence of the fact.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .elaborate import FAnd, Fact, FForall, FImplies, Rel
+from .syntax import Span
+
+MAX_INSTANCES = 150
+_NOSPAN = Span(0, 0, 0, 0)
+
+
+def rel(lhs, r, rhs) -> Rel:
+    return Rel(lhs, r, rhs, (), f"{lhs} {r} {rhs}", str(lhs), str(rhs), _NOSPAN)
+
+
+def _builtin_formulas() -> dict:
+    a, b, t = sp.Dummy("a", real=True), sp.Dummy("b", real=True), sp.Dummy("t", real=True)
+    return {
+        "triangle": FForall([a, b], rel(sp.Abs(a + b), "<=", sp.Abs(a) + sp.Abs(b))),
+        "rev_triangle": FForall([a, b], rel(sp.Abs(sp.Abs(a) - sp.Abs(b)), "<=", sp.Abs(a - b))),
+        "abs_mul": FForall([a, b], rel(sp.Abs(a * b), "=", sp.Abs(a) * sp.Abs(b))),
+        "exp_ge": FForall([t], rel(sp.exp(t), ">=", 1 + t)),
+        "log_le": FForall([t], FImplies(rel(t, ">", sp.Integer(0)), rel(sp.log(t), "<=", t - 1))),
+        "am_gm": FForall([a, b], FImplies(FAnd([rel(a, ">=", sp.Integer(0)), rel(b, ">=", sp.Integer(0))]),
+                                          rel(a + b, ">=", 2 * sp.sqrt(a * b)))),
+    }
+
+
+BUILTIN = _builtin_formulas()
+# facts that the exact |.| encoding of the real-arithmetic decider already knows
+IMPLIED_BY_ENCODING = {"triangle", "rev_triangle", "abs_mul"}
+
+
+def builtin_fact(name: str) -> Fact:
+    return Fact(name, "builtin", BUILTIN.get(name), 0)
+
+
+# ---------------------------------------------------------------- the terms
+def subterms(exprs):
+    out = set()
+    for e in exprs:
+        if isinstance(e, sp.Basic):
+            out.update(sp.preorder_traversal(e))
+    return out
+
+
+def basic_terms(exprs) -> list:
+    """Symbols and non-arithmetic terms (function values): instantiation candidates."""
+    out = set()
+    for t in subterms(exprs):
+        if t.is_Symbol or isinstance(t, AppliedUndef):
+            out.add(t)
+    return sorted(out, key=sp.default_sort_key)
+
+
+def _formula_exprs(f):
+    if isinstance(f, Rel):
+        return [f.lhs, f.rhs]
+    if isinstance(f, FAnd):
+        return [e for p in f.parts for e in _formula_exprs(p)]
+    if isinstance(f, FImplies):
+        return _formula_exprs(f.premise) + _formula_exprs(f.conclusion)
+    if isinstance(f, FForall):
+        return _formula_exprs(f.body)
+    return []
+
+
+def substitute(f, mapping):
+    if isinstance(f, Rel):
+        return Rel(f.lhs.xreplace(mapping), f.rel, f.rhs.xreplace(mapping), f.conds, f.text, f.lhs_text,
+                   f.rhs_text, f.span, f.is_matrix, f.lhs_shape)
+    if isinstance(f, FAnd):
+        return FAnd([substitute(p, mapping) for p in f.parts])
+    if isinstance(f, FImplies):
+        return FImplies(substitute(f.premise, mapping), substitute(f.conclusion, mapping))
+    if isinstance(f, FForall):
+        inner = {k: v for k, v in mapping.items() if k not in f.variables}
+        return FForall(f.variables, substitute(f.body, inner))
+    return f
+
+
+def prepare_formula(f, prepare):
+    if isinstance(f, Rel):
+        return Rel(prepare(f.lhs), f.rel, prepare(f.rhs), f.conds, f.text, f.lhs_text, f.rhs_text, f.span,
+                   f.is_matrix, f.lhs_shape)
+    if isinstance(f, FAnd):
+        return FAnd([prepare_formula(p, prepare) for p in f.parts])
+    if isinstance(f, FImplies):
+        return FImplies(prepare_formula(f.premise, prepare), prepare_formula(f.conclusion, prepare))
+    if isinstance(f, FForall):
+        return FForall(f.variables, prepare_formula(f.body, prepare))
+    return f
+
+
+def _triggers(body, variables):
+    trig = []
+    for t in subterms(_formula_exprs(body)):
+        if t.is_Atom or isinstance(t, (sp.Add, sp.Mul)) or not (t.free_symbols & set(variables)):
+            continue
+        if isinstance(t, sp.Pow) and t.exp.is_Integer:
+            continue
+        trig.append(t)
+    return trig
+
+
+def _match(pattern, term, variables):
+    """Bindings of `variables` making pattern equal to term, or None."""
+    if type(pattern) is not type(term):
+        return None
+    if isinstance(pattern, AppliedUndef) and pattern.func != term.func:
+        return None
+    wilds = {v: sp.Wild(f"w_{i}") for i, v in enumerate(variables)}
+    m = term.match(pattern.xreplace(wilds))
+    if not m:
+        return None
+    out = {}
+    for v, w in wilds.items():
+        if w in m:
+            out[v] = m[w]
+    return out
+
+
+def instances(fact_formula, step_exprs, limit: int = MAX_INSTANCES) -> list:
+    """Ground instances of a (possibly `forall`) fact at the terms of a step."""
+    variables, body = [], fact_formula
+    while isinstance(body, FForall):
+        variables += body.variables
+        body = body.body
+    if not variables:
+        return [body]
+    terms = subterms(step_exprs)
+    candidates = {v: [] for v in variables}
+    for trig in _triggers(body, variables):
+        for t in terms:
+            m = _match(trig, t, variables)
+            if m:
+                for v, value in m.items():
+                    if value.free_symbols & set(variables):
+                        continue
+                    if value not in candidates[v]:
+                        candidates[v].append(value)
+    basics = basic_terms(step_exprs)
+    for v in variables:
+        if not candidates[v]:
+            candidates[v] = list(basics)
+    pools = [candidates[v] for v in variables]
+    out = []
+    for combo in itertools.product(*pools):
+        out.append(substitute(body, dict(zip(variables, combo))))
+        if len(out) >= limit:
+            break
+    return out
+
+
+# --------------------------------------------------- what a model must satisfy
+@dataclass
+class FunctionFact:
+    """A `forall` fact about one abstract function that a finite table can be
+    checked against, with an extension to all of R guaranteed:
+    kind "lipschitz": |F(u) - F(v)| <= c*|u - v|  (McShane extension),
+    kind "bound":     |F(u)| <= c, or lo <= F(u) <= hi (clipping keeps Lipschitz)."""
+    func: object
+    kind: str
+    const: object = None
+    lo: object = None
+    hi: object = None
+
+
+def classify(fact: Fact):
+    """"builtin" (a true theorem), "ground", a FunctionFact, or None (cannot be checked at a point)."""
+    if fact.kind == "builtin":
+        return "builtin"
+    f = fact.formula
+    if not isinstance(f, FForall):
+        return "ground"
+    variables, body = [], f
+    while isinstance(body, FForall):
+        variables += body.variables
+        body = body.body
+    if not isinstance(body, (Rel, FAnd)):
+        return None
+    rels = body.parts if isinstance(body, FAnd) else [body]
+    out = []
+    for r in rels:
+        c = _classify_rel(r, variables)
+        if c is None:
+            return None
+        out.append(c)
+    return out
+
+
+def _is_app_of(e, var):
+    return isinstance(e, AppliedUndef) and len(e.args) == 1 and e.args[0] == var
+
+
+def _classify_rel(r: Rel, variables):
+    lhs, op, rhs = r.lhs, r.rel, r.rhs
+    if op in (">=", ">"):
+        lhs, rhs, op = rhs, lhs, "<=" if op == ">=" else "<"
+    if op != "<=":
+        return None
+    # |F(u) - F(v)| <= c*|u - v|
+    if len(variables) == 2 and isinstance(lhs, sp.Abs):
+        u, v = variables
+        inner = lhs.args[0]
+        for a, b in ((u, v), (v, u)):
+            F = [t for t in inner.atoms(AppliedUndef) if t.args == (a,)]
+            if F:
+                func = F[0].func
+                if sp.expand(inner - (func(a) - func(b))) == 0 or sp.expand(inner + (func(a) - func(b))) == 0:
+                    c = sp.simplify(rhs / sp.Abs(u - v))
+                    if not (c.free_symbols & {u, v}) and not c.has(AppliedUndef):
+                        return FunctionFact(func, "lipschitz", const=c)
+    # |F(u)| <= c   or   F(u) <= c   or   c <= F(u)
+    if len(variables) == 1:
+        (u,) = variables
+        if isinstance(lhs, sp.Abs) and _is_app_of(lhs.args[0], u) and not (rhs.free_symbols & {u}) \
+                and not rhs.has(AppliedUndef):
+            return FunctionFact(lhs.args[0].func, "bound", const=rhs)
+        if _is_app_of(lhs, u) and not (rhs.free_symbols & {u}) and not rhs.has(AppliedUndef):
+            return FunctionFact(lhs.func, "bound", hi=rhs)
+        if _is_app_of(rhs, u) and not (lhs.free_symbols & {u}) and not lhs.has(AppliedUndef):
+            return FunctionFact(rhs.func, "bound", lo=lhs)
+    return None
+
+
+def table_satisfies(ff: FunctionFact, table: dict, evaluate) -> bool | None:
+    """Does a finite table {argument value: function value} of ff.func extend to a
+    function satisfying the fact? `evaluate` gives exact values of constants."""
+    entries = [(arg, val) for (func, order, arg), val in table.items() if func == ff.func and order == 0]
+    if any(func == ff.func and order > 0 for (func, order, _), _v in table.items()):
+        return None  # derivative values would also have to fit the extension
+    try:
+        if ff.kind == "lipschitz":
+            c = evaluate(ff.const)
+            if not isinstance(c, Fraction) or c < 0:
+                return None if not isinstance(c, Fraction) else False
+            return all(abs(fa - fb) <= c * abs(a - b) for (a, fa), (b, fb) in itertools.combinations(entries, 2))
+        if ff.const is not None:
+            c = evaluate(ff.const)
+            if not isinstance(c, Fraction):
+                return None
+            return c >= 0 and all(abs(v) <= c for _, v in entries)
+        lo = evaluate(ff.lo) if ff.lo is not None else None
+        hi = evaluate(ff.hi) if ff.hi is not None else None
+        if (lo is not None and not isinstance(lo, Fraction)) or (hi is not None and not isinstance(hi, Fraction)):
+            return None
+        return all((lo is None or v >= lo) and (hi is None or v <= hi) for _, v in entries)
+    except Exception:  # noqa: BLE001 - an undefined constant: cannot vouch for the table
+        return None
