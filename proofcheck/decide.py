@@ -251,9 +251,9 @@ def decide_step(task: StepTask) -> Verdict:
             r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in insts], known,
                                     int(min(3.0, time_left()) * 1000), conds, labels=[n for n, _ in insts])
             if r and r[0] == "proved":
-                method = "real arithmetic with the cited facts instantiated at the step's terms (Z3)"
+                method = "cited facts instantiated at the step's terms, then real arithmetic (Z3)"
                 if len(r) > 2 and r[2]:
-                    method += "; used " + r[2]
+                    method += " — used " + r[2]
             elif r and r[0] == "candidate":
                 candidate = r[1]
     unproved_conds = []
@@ -366,11 +366,8 @@ def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time
 
 
 def _short(e, limit=80) -> str:
-    try:
-        text = sp.sstr(e)
-    except Exception:  # noqa: BLE001 - huge numbers cannot always be printed
-        return "…"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    from .pretty import show
+    return show(e, limit)
 
 
 def _refuted(outcome: numeric.Outcome, task=None) -> Verdict:

@@ -288,15 +288,16 @@ class Z3Problem:
 
 
 def _show_formula(f) -> str:
+    from ..pretty import show
     kind = type(f).__name__
     if kind == "Rel":
-        return f"{sp.sstr(f.lhs)} {f.rel} {sp.sstr(f.rhs)}"
+        return f"{show(f.lhs)} {f.rel} {show(f.rhs)}"
     if kind == "FAnd":
         return " and ".join(_show_formula(p) for p in f.parts)
     if kind == "FImplies":
         return f"{_show_formula(f.premise)} implies {_show_formula(f.conclusion)}"
     if isinstance(f, tuple):
-        return f"{sp.sstr(f[0])} {f[1]} {sp.sstr(f[2])}"
+        return f"{show(f[0])} {f[1]} {show(f[2])}"
     return str(f)
 
 

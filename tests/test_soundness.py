@@ -1,0 +1,268 @@
+"""Soundness: mutate valid steps and make sure no false mutant is ever proved or checked.
+
+Every step that is `proved` in proofs/ and in the test tables is mutated (drop a
+term, change a coefficient or an exponent, flip the relation, swap a variable,
+drop the citations, weaken an assumption from positive/nonneg to real). Each
+mutant is decided like any step. A mutant that comes out `proved` or `checked` is
+then judged by an independent oracle: SymPy's `evalf` at 50 digits on sampled
+points that respect the declarations and premises, with abstract functions
+replaced by concrete ones that satisfy the cited Lipschitz and bound facts. If
+the oracle finds the mutant false anywhere, the checker accepted a false step.
+"""
+import itertools
+import random
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from proofcheck import facts as factlib
+from proofcheck.check import FileChecker, Options
+from proofcheck.decide import ground, prepare
+from proofcheck.elaborate import Condition
+from proofcheck.parse import parse_document
+
+from test_verdicts import HEADER, PROVED
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = [p for p in sorted((ROOT / "proofs").rglob("*.pf")) if p.name != "mistakes.pf"]
+REL_MUTANTS = {"=": ["<", ">", "!="], "<=": [">=", "<", "="], "<": [">=", "<=", ">"], ">=": ["<=", ">", "="],
+               ">": ["<=", ">=", "<"], "!=": ["="]}
+SAMPLES = [Fraction(v) for v in ("0", "1", "-1", "2", "-2", "1/2", "-1/2", "3", "-3", "1/3", "10", "-10", "1/10",
+                                 "7/4", "-5/3", "100", "-100", "1/100", "1000", "-1000", "5", "-7/2")]
+
+
+def tasks_from(text):
+    c = FileChecker(parse_document(text), Options(timeout=3.0))
+    c.build()
+    return c.tasks
+
+
+@pytest.fixture(scope="module")
+def valid_steps(runner):
+    from proofcheck.obligations import StepTask
+    tasks = []
+    for f in FILES:
+        tasks += tasks_from(f.read_text(encoding="utf-8"))
+    for formula in PROVED:
+        tasks += tasks_from(HEADER + f"claim c : {formula}\n")
+    tasks = [t for t in tasks if isinstance(t, StepTask) and not t.is_matrix]
+    verdicts = runner.run(tasks, 3.0)
+    return [t for t, v in zip(tasks, verdicts) if v.status == "proved"]
+
+
+# ------------------------------------------------------------------ mutations
+def _terms(e):
+    return list(e.args) if isinstance(e, sp.Add) else []
+
+
+def mutants(t, rng):
+    out = []
+    for r in REL_MUTANTS[t.rel]:
+        out.append(("flip relation", replace(t, rel=r)))
+    for side in ("lhs", "rhs"):
+        e = getattr(t, side)
+        terms = _terms(e)
+        if len(terms) > 1:
+            k = rng.randrange(len(terms))
+            out.append(("drop a term", replace(t, **{side: sp.Add(*(terms[:k] + terms[k + 1:]))})))
+        nums = [n for n in sp.preorder_traversal(e) if isinstance(n, sp.Rational) and n not in (0,)]
+        if nums:
+            n = rng.choice(nums)
+            out.append(("change a coefficient", replace(t, **{side: e.xreplace({n: n + 1})})))
+        pows = [p for p in sp.preorder_traversal(e) if isinstance(p, sp.Pow) and p.exp.is_Integer]
+        if pows:
+            p = rng.choice(pows)
+            out.append(("change an exponent", replace(t, **{side: e.xreplace({p: p.base ** (p.exp + 1)})})))
+        syms = sorted({s for s in e.free_symbols if isinstance(s, sp.Symbol)}, key=str)
+        others = sorted({s for s in (t.lhs - t.rhs).free_symbols if isinstance(s, sp.Symbol)}, key=str)
+        if syms and len(others) > 1:
+            a = rng.choice(syms)
+            b = rng.choice([s for s in others if s != a])
+            out.append(("swap a variable", replace(t, **{side: e.xreplace({a: b})})))
+    if t.facts:
+        out.append(("drop the citations", replace(t, facts=[], hints=[])))
+    for s in sorted((t.lhs - t.rhs).free_symbols, key=str):
+        if isinstance(s, sp.Symbol) and (s.is_positive or s.is_nonnegative) and not s.is_integer:
+            weak = sp.Symbol(s.name, real=True)
+            m = {s: weak}
+            out.append(("weaken an assumption", replace(
+                t, lhs=t.lhs.xreplace(m), rhs=t.rhs.xreplace(m),
+                conds=tuple(Condition(c.expr.xreplace(m), c.rel, c.why) for c in t.conds),
+                facts=[replace(f, formula=factlib.substitute(f.formula, m)) if f.formula is not None else f
+                       for f in t.facts])))
+            break
+    return out
+
+
+# --------------------------------------------------------------------- oracle
+def _concrete_functions(t, point, rng):
+    """Concrete f(s) = a*tanh(b*s + c) satisfying the cited Lipschitz/bound facts at this point."""
+    funcs = set()
+    for e in [t.lhs, t.rhs]:
+        funcs |= {a.func for a in e.atoms(AppliedUndef)}
+    if not funcs:
+        return {}
+    lip, bound = {}, {}
+    for f in t.facts:
+        kind = factlib.classify(f)
+        if kind in ("builtin", "ground") or kind is None:
+            if kind is None:
+                return None
+            continue
+        for ff in kind:
+            c = (ff.const if ff.const is not None else None)
+            if c is None:
+                return None
+            v = sp.N(c.xreplace(point), 30)
+            if v < 0:
+                return None  # no function satisfies the fact here: not an admissible point
+            (lip if ff.kind == "lipschitz" else bound)[ff.func] = v
+    s = sp.Dummy("s")
+    out = {}
+    for func in funcs:
+        K = bound.get(func, sp.Integer(3))
+        L = lip.get(func, sp.Integer(3))
+        a = K * sp.Rational(rng.randint(1, 10), 10) * rng.choice([1, -1])
+        b = (L / abs(a) if a != 0 else 0) * sp.Rational(rng.randint(0, 10), 10)
+        c = sp.Rational(rng.randint(-10, 10), 7)
+        out[func] = sp.Lambda(s, a * sp.tanh(b * s + c))
+    return out
+
+
+def _exact(e, point, funcs):
+    e = prepare(e).xreplace(point)
+    for func, lam in funcs.items():
+        e = e.replace(lambda x: isinstance(x, AppliedUndef) and x.func == func, lambda x: lam(*x.args))
+    return e.doit()
+
+
+def _num(e):
+    v = sp.N(e, 50, maxn=4000)
+    if not v.is_real or v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    return v
+
+
+def _value(e, point, funcs):
+    return _num(_exact(e, point, funcs))
+
+
+def _violated(rel, a_expr, b_expr):
+    """True when `a rel b` is certainly false; None when 50 digits cannot tell."""
+    a, b = _num(a_expr), _num(b_expr)
+    if a is None or b is None:
+        return None
+    diff = sp.expand(b_expr - a_expr)
+    if diff.is_Rational:  # exact: no rounding to allow for
+        return {"=": diff != 0, "!=": diff == 0, "<": diff <= 0, "<=": diff < 0, ">": diff >= 0,
+                ">=": diff > 0}[rel]
+    if diff == 0:
+        d, exact_zero = sp.Integer(0), True
+    else:
+        d, exact_zero = _num(diff), False
+        if d is None:
+            return None
+        if d == 0:  # a zero without digits: the difference is below what evalf resolves
+            return None
+    tol = sp.Float("1e-25") * (1 + abs(a) + abs(b))
+    if rel in ("<", ">", "!=") and exact_zero:
+        return True
+    return {"=": abs(d) > tol, "!=": False, "<": d < -tol, "<=": d < -tol, ">": d > tol, ">=": d > tol}[rel]
+
+
+def _holds(rel, a, b):
+    tol = sp.Float("1e-25") * (1 + abs(a) + abs(b))
+    d = b - a
+    return {"=": abs(d) <= tol, "!=": abs(d) > tol, "<": d > tol, "<=": d >= -tol, ">": d < -tol,
+            ">=": d <= tol}[rel]
+
+
+def oracle_finds_false(t, rng, tries=40):
+    """A point respecting declarations and premises where the mutant is false or undefined."""
+    syms = sorted({s for e in [t.lhs, t.rhs] + [c.expr for c in t.conds] for s in e.free_symbols
+                   if isinstance(s, sp.Symbol)}, key=str)
+    premises, complete = ground(t.premises)
+    if not complete:
+        return None
+    for _ in range(tries):
+        point = {}
+        for s in syms:
+            pool = [v for v in SAMPLES if (not s.is_integer or v.denominator == 1)
+                    and (not s.is_positive or v > 0) and (not s.is_nonnegative or v >= 0)
+                    and (not s.is_negative or v < 0) and (not s.is_nonpositive or v <= 0)
+                    and (not s.is_nonzero or v != 0)]
+            q = rng.choice(pool)
+            point[s] = sp.Rational(q.numerator, q.denominator)
+        funcs = _concrete_functions(t, point, rng)
+        if funcs is None:
+            continue
+        try:
+            ok = True
+            for (l, r, rr) in premises:
+                a, b = _value(l, point, funcs), _value(rr, point, funcs)
+                if a is None or b is None or not _holds(r, a, b):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            for c in t.conds:
+                v = _value(c.expr, point, funcs)
+                if v is None:
+                    continue
+                if not {"!=": abs(v) > 1e-30, ">": v > 1e-30, ">=": v > -1e-30}[c.rel]:
+                    return point  # undefined there: the step does not hold
+            bad = _violated(t.rel, _exact(t.lhs, point, funcs), _exact(t.rhs, point, funcs))
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        if bad:
+            return point
+    return None
+
+
+def test_no_false_mutant_is_proved_or_checked(valid_steps, runner):
+    rng = random.Random(1)
+    all_mutants = []
+    for t in valid_steps:
+        for kind, m in mutants(t, rng):
+            all_mutants.append((kind, t, m))
+    verdicts = runner.run([m for _, _, m in all_mutants], 3.0)
+    accepted_false = []
+    stats = {}
+    for (kind, orig, m), v in zip(all_mutants, verdicts):
+        stats.setdefault(kind, {}).setdefault(v.status, 0)
+        stats[kind][v.status] += 1
+        if v.status in ("proved", "checked"):
+            bad = oracle_finds_false(m, random.Random(hash((kind, str(m.lhs), str(m.rhs))) & 0xffff))
+            if bad is not None:
+                accepted_false.append((kind, f"{m.lhs} {m.rel} {m.rhs}", v.status, v.method, bad))
+    total = len(all_mutants)
+    refuted = sum(s.get("refuted", 0) for s in stats.values())
+    print(f"\nmutants: {total}, refuted: {refuted} ({100 * refuted / max(1, total):.0f}%)")
+    for kind, s in sorted(stats.items()):
+        print(f"  {kind:24} {dict(sorted(s.items()))}")
+    assert total > 300
+    for case in accepted_false:
+        print("ACCEPTED FALSE:", case)
+    assert not accepted_false, accepted_false[:5]
+
+
+def test_the_oracle_catches_false_steps():
+    """The suite is only as good as its oracle: it must see these as false."""
+    false_steps = ["(a + b)^2 = a^2 + b^2", "exp(x) >= 1 + x + x^2/2", "log(p) <= p - 2", "x^2 > x",
+                   "sqrt(x^2) = x", "p + q >= 3*sqrt(p*q)", "10^100 + 1 > 10^100 + 2"]
+    for formula in false_steps:
+        (t,) = [t for t in tasks_from(HEADER + f"claim c : {formula}\n")]
+        assert oracle_finds_false(t, random.Random(0)) is not None, formula
+
+
+def test_the_oracle_respects_cited_function_facts():
+    text = ("let x, y : real\nlet L : real, nonneg\nfun f : real -> real\n"
+            "assume lip : forall u, v: |f(u) - f(v)| <= L*|u - v|\n"
+            "claim good : |f(x) - f(y)| <= L*|x - y| by lip\nclaim bad : |f(x) - f(y)| <= L*|x - y|/2 by lip\n")
+    good, bad = tasks_from(text)
+    assert oracle_finds_false(good, random.Random(0), tries=80) is None
+    assert oracle_finds_false(bad, random.Random(0), tries=80) is not None
