@@ -223,9 +223,16 @@ class FileChecker:
                    if f.name not in cited]
         uncited += [Fact(n, "builtin", None, 0) for n in sorted(BUILTIN_FACTS)
                     if n not in cited and n != "cauchy_schwarz"]
+        kinds = {}
+        for sym, a in self.scope.matrix_facts:
+            kinds.setdefault(sym, set()).add(a)
+        mats = set()
+        for e in [rel.lhs, rel.rhs] + [c.expr for c in rel.conds]:
+            mats |= e.atoms(sp.MatrixSymbol)
+        kinds = {m: tuple(sorted(k)) for m, k in kinds.items() if m in mats}
         return StepTask(rel.lhs, rel.rel, rel.rhs, rel.conds, list(premises), facts, [h.name for h in hints],
-                        is_matrix=rel.is_matrix, shape=rel.lhs_shape, seed=self.seed_for(rel.span),
-                        timeout=self.options.timeout, uncited=uncited)
+                        is_matrix=rel.is_matrix or bool(mats), shape=rel.lhs_shape, seed=self.seed_for(rel.span),
+                        timeout=self.options.timeout, uncited=uncited, matrix_kinds=kinds)
 
     def _formula_item(self, kind, name, st, scope, premises=(), local=None):
         item = ItemResult(kind, name, st.span, self.el.source(st.formula.span))

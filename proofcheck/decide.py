@@ -152,7 +152,10 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
 
 def premises_beyond(premises, x) -> bool:
     """Do the premises say more than bounds on x alone?"""
-    for (l, r, rr) in premises:
+    for prem in premises:
+        if not isinstance(prem, tuple):
+            return True  # a formula (an instance of a fact): more than bounds on x
+        l, r, rr = prem
         syms = (l - rr).free_symbols
         if syms - {x} or not (isinstance(l, sp.Symbol) or isinstance(rr, sp.Symbol)):
             return True

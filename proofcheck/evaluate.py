@@ -173,6 +173,8 @@ class Evaluator:
             return self._bigop(e)
         if type(e).__name__ == "HugePower":
             raise Uncertain("number too large to evaluate")
+        if type(e).__name__ == "SpectralNorm":
+            return spectral_norm(e.args[0])
         if isinstance(e, sp.Piecewise):
             for value, cond in e.args:
                 c = self._truth(cond)
@@ -248,6 +250,31 @@ class Evaluator:
             else:
                 acc = acc * v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) * to_arb(v)
         return acc
+
+
+def spectral_norm(M):
+    """‖M‖_2 of an explicit rational matrix: the square root of the largest root of
+    the characteristic polynomial of M^T*M, enclosed by arb (certified)."""
+    from flint import fmpz_poly
+    if not isinstance(M, sp.MatrixBase) or not all(x.is_Rational for x in M):
+        raise Uncertain("spectral norm of a non-numeric matrix")
+    G = M.T * M
+    coeffs = G.charpoly().all_coeffs()  # highest degree first, exact rationals
+    den = sp.ilcm(*[sp.Rational(c).q for c in coeffs])
+    poly = fmpz_poly([int(sp.Rational(c) * den) for c in reversed(coeffs)])
+    top = None
+    for root, _mult in poly.complex_roots():
+        r = root.real
+        top = r if top is None else top.max(r)
+    if top is None:
+        return Fraction(0)
+    if top < 0:
+        raise Uncertain("negative top eigenvalue")
+    if top.lower() < 0:
+        top = top.nonnegative_part() if hasattr(top, "nonnegative_part") else top
+    if top.is_zero():
+        return Fraction(0)
+    return top.sqrt()
 
 
 def _sub(a, b):

@@ -21,6 +21,7 @@ class StepTask:
     seed: int = 0
     timeout: float = 5.0
     uncited: list = field(default_factory=list)  # facts in scope that were not cited
+    matrix_kinds: dict = field(default_factory=dict)  # MatrixSymbol -> ("psd", ...)
 
 
 @dataclass
