@@ -17,7 +17,7 @@ import sympy as sp
 
 from . import syntax as S
 from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fact, FForall, FImplies, Rel, Scope,
-                        Term, VarInfo, make_variable)
+                        Term, VarInfo, canonical, make_variable)
 from .obligations import EqualTask, StepTask
 from .parse import parse_document
 from .verdict import CHECKED, ERROR, PROVED, UNKNOWN, Verdict, weakest
@@ -368,6 +368,7 @@ class FileChecker:
             a = a_term.expr
             if a_term.shape is not None and a_term.shape == (1, 1):
                 a = a[0, 0]
+            a, b = canonical(a), canonical(b)
             if a == b:
                 continue
             item.match_tasks.append(self.add_task(EqualTask(a, b, self.options.timeout, is_matrix)))

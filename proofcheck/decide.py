@@ -317,7 +317,8 @@ def _follows_from(names, otherwise: Verdict) -> Verdict:
 
 def follows_message(names) -> str:
     listed = ", ".join(f"`{n}`" for n in names)
-    return f"does not follow from what is cited, but it follows from {listed}: cite it with `by {', '.join(names)}`"
+    return (f"not proved from what is cited, but proved once {listed} is added: cite it with "
+            f"`by {', '.join(names)}`")
 
 
 def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds, time_left) -> Verdict:
@@ -387,7 +388,7 @@ def _refuted(outcome: numeric.Outcome, task=None) -> Verdict:
 def decide_equal(task: EqualTask) -> Verdict:
     start = time.monotonic()
     deadline = start + 0.85 * task.timeout
-    if task.is_matrix:
+    if task.is_matrix or task.a.has(sp.MatrixSymbol) or task.b.has(sp.MatrixSymbol):
         from .deciders import matrices
         ok = matrices.structurally_equal(task.a, task.b)
         return Verdict(PROVED if ok else UNKNOWN, "matrix normal form", "")

@@ -159,12 +159,26 @@ def instances(fact_formula, step_exprs, limit: int = MAX_INSTANCES) -> list:
         if not candidates[v]:
             candidates[v] = list(basics)
     pools = [candidates[v] for v in variables]
+    present = {t for t in terms if isinstance(t, AppliedUndef)}
     out = []
     for combo in itertools.product(*pools):
-        out.append(substitute(body, dict(zip(variables, combo))))
+        inst = substitute(body, dict(zip(variables, combo)))
+        exprs = _formula_exprs(inst)
+        if any(a not in present for e in exprs for a in e.atoms(AppliedUndef)):
+            continue  # it would only speak of function values the step never mentions
+        if _trivial(inst):
+            continue
+        out.append(inst)
         if len(out) >= limit:
             break
     return out
+
+
+def _trivial(f) -> bool:
+    """An instance that says nothing, such as |f(x) - f(x)| <= L*|x - x|."""
+    if isinstance(f, Rel):
+        return f.lhs == f.rhs and f.rel in ("=", "<=", ">=")
+    return False
 
 
 # --------------------------------------------------- what a model must satisfy

@@ -188,6 +188,12 @@ def oracle_finds_false(t, rng, tries=40):
     premises, complete = ground(t.premises)
     if not complete:
         return None
+    for f in t.facts:  # ground cited facts must hold at the point too
+        if factlib.classify(f) == "ground":
+            more, ok = ground([f.formula])
+            if not ok:
+                return None
+            premises = premises + more
     for _ in range(tries):
         point = {}
         for s in syms:

@@ -38,6 +38,7 @@ def exp_polynomial_form(e):
     rational-function identity). Returns the rational expression or None.
     """
     e = e.rewrite(sp.exp)
+    e = _canonical_exp_arguments(e)
     e = sp.expand_power_exp(sp.powsimp(e, combine="exp"))
     e = e.replace(lambda s: isinstance(s, sp.exp), lambda s: sp.exp(sp.expand(s.args[0])))
     e = sp.expand_power_exp(e)
@@ -68,6 +69,18 @@ def exp_polynomial_form(e):
         repl[a] = sym ** int(coeff * den)
     # the symbol stands for exp(rest/den); the replacement is exact
     return e.xreplace(repl)
+
+
+def _canonical_exp_arguments(e):
+    """exp(u) and exp(v) with u = v written differently must become the same atom:
+    put every argument that itself contains an exponential in a canonical rational
+    form (innermost first)."""
+    def canon(x):
+        arg = x.args[0]
+        if arg.has(sp.exp):
+            arg = sp.cancel(sp.together(sp.expand_power_exp(_canonical_exp_arguments(arg))))
+        return sp.exp(arg)
+    return e.replace(lambda x: isinstance(x, sp.exp) and x.args[0].has(sp.exp), canon)
 
 
 def strategies():

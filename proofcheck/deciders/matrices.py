@@ -133,6 +133,13 @@ def normal_form(e):
     """Traces and matrix products as sums over entries, every sum normalised."""
     if not isinstance(e, sp.Basic):
         return e
+    for _ in range(3):  # det(A*B) = det(A)*det(B), det(A^-1) = 1/det(A), det(A^T) = det(A)
+        if not e.has(sp.Determinant):
+            break
+        new = e.replace(lambda x: isinstance(x, sp.Determinant), lambda x: x.doit())
+        if new == e:
+            break
+        e = new
     if e.has(sp.Trace):
         e = e.replace(lambda x: isinstance(x, sp.Trace), lambda x: x.rewrite(sp.Sum))
     e = e.replace(lambda x: isinstance(x, sp.Sum), _normal_sum)
@@ -289,18 +296,20 @@ def _symbolic(task, mats, time_left):
             conds = [type(c)(normal_form(c.expr), c.rel, c.why) for c in task.conds]
             if isinstance(lhs, sp.MatrixExpr):
                 return None
+            prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
+                     if not isinstance(l, sp.MatrixExpr)]
             hyps = _cauchy_schwarz(mats) if "cauchy_schwarz" in task.hints else []
             if task.rel == "=" and sp.expand(lhs - rhs) == 0:
-                method = "finite sums over the entries, in normal form (holds for every size)"
+                method = "matrix normal form: sums over entries, determinant rules (holds for every size)"
             else:
-                method, _ = prove_relation(lhs, task.rel, rhs, hyps, {}, time_left, conds)
+                method, _ = prove_relation(lhs, task.rel, rhs, prems + hyps, {}, time_left, conds)
                 if method and hyps:
                     method = "the cited `cauchy_schwarz` at the step's vectors, then " + method
                 elif method:
                     method = "finite sums over the entries in normal form, then " + method
             if not method:
                 return None
-            if all(prove_condition(c, [], {}, time_left) for c in conds):
+            if all(prove_condition(c, prems, {}, time_left) for c in conds):
                 return method
     except SizeTimeout:
         return None
@@ -368,9 +377,37 @@ def decide(task, time_left) -> Verdict:
 
 
 def _evidence_text(task, agreeing):
+    if agreeing == 0:
+        return "no random matrix instance satisfied the premises, so none could be tested"
     kinds = "psd as L*L^T, " if any(set(k) & {"psd", "pd"} for k in (task.matrix_kinds or {}).values()) else ""
     return (f"it holds at {agreeing} random matrix instances of every size tried ({kinds}integer, rational, "
             f"rank one, diagonal, identity multiples, near singular), exactly or within certified bounds")
+
+
+def _premise_rels(task):
+    """The step's premises as relations [(lhs, rel, rhs)] (matrix ones entrywise later), or None
+    if some premise is not a plain relation (then nothing can be refuted)."""
+    from ..elaborate import FAnd, Rel
+    out = []
+
+    def walk(f):
+        if isinstance(f, Rel):
+            out.append((f.lhs, f.rel, f.rhs))
+            return True
+        if isinstance(f, FAnd):
+            return all(walk(p) for p in f.parts)
+        return False
+    ok = all(walk(f) for f in task.premises)
+    return out if ok else None
+
+
+def _instantiated_premises(prems, mapping, size):
+    out = []
+    for (l, r, rr) in prems:
+        a, b = instantiate(l, mapping, size), instantiate(rr, mapping, size)
+        for x, y in zip(_entries(a), _entries(b)):
+            out.append((x, r, y))
+    return out
 
 
 def _holds_symbolically(task, mats, kinds, size, time_left):
@@ -388,17 +425,17 @@ def _holds_symbolically(task, mats, kinds, size, time_left):
     if a.has(SpectralNorm) or b.has(SpectralNorm):
         return None
     pairs = list(zip(_entries(a), _entries(b)))
+    prems = _premise_rels(task) or []
+    hyps = _instantiated_premises(prems, mapping, size) if prems else []
     from ..decide import prove_relation
     for x, y in pairs:
         if time_left() <= 0:
             return None
-        if task.rel == "=":
-            if algebra.prove_equal(x, y, time_left) is None:
-                return None
-        else:
-            method, _ = prove_relation(x, task.rel, y, [], {}, time_left)
-            if not method:
-                return None
+        if task.rel == "=" and algebra.prove_equal(x, y, time_left) is not None:
+            continue
+        method, _ = prove_relation(x, task.rel, y, hyps, {}, time_left)
+        if not method:
+            return None
     return True
 
 
@@ -406,6 +443,7 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
     """(refutation or None, number of instances where the step held)."""
     from ..deciders.numeric import SPECIAL
     agreeing = 0
+    prems = _premise_rels(task)
     for size in sizes:
         for trial in range(8):
             if time_left() <= 0.3 * task.timeout:
@@ -424,6 +462,8 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
             if len(env) != len(scalars):
                 continue
             sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in env.items()}
+            if prems is None or not _premises_hold(prems, mapping, size, sub):
+                continue  # a counterexample must satisfy every premise
             try:
                 conds_ok = _conditions_hold(task, mapping, size, sub)
             except Exception:  # noqa: BLE001
@@ -471,6 +511,20 @@ def _admissible(s, v):
                 or (s.is_nonpositive and v > 0) or (s.is_nonzero and v == 0))
 
 
+def _premises_hold(prems, mapping, size, sub) -> bool:
+    try:
+        for (x, r, y) in _instantiated_premises([(l.xreplace(sub), rr_r, rr.xreplace(sub)) for (l, rr_r, rr) in prems],
+                                                mapping, size):
+            ev = Evaluator({}, 256)
+            xv, yv = ev(x), ev(y)
+            d = yv - xv if isinstance(xv, Fraction) and isinstance(yv, Fraction) else to_arb(yv) - to_arb(xv)
+            if relation_holds(r, d) is not True:
+                return False
+    except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
+        return False
+    return True
+
+
 def _conditions_hold(task, mapping, size, sub):
     for c in task.conds:
         v = instantiate(c.expr.xreplace(sub), mapping, size)
@@ -499,4 +553,12 @@ def _refutation(task, mapping, size, env, what):
 
 
 def structurally_equal(a, b) -> bool:
-    return a == b
+    """Equal as expressions: identical, or equal sums in normal form."""
+    if a == b:
+        return True
+    try:
+        if isinstance(a, sp.MatrixExpr):
+            return bool(sp.simplify(a - b) == sp.ZeroMatrix(*a.shape))
+        return sp.expand(normal_form(a) - normal_form(b)) == 0
+    except Exception:  # noqa: BLE001
+        return False
