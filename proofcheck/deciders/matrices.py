@@ -445,16 +445,20 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
     agreeing = 0
     prems = _premise_rels(task)
     for size in sizes:
-        for trial in range(8):
+        for trial in range(10):
             if time_left() <= 0.3 * task.timeout:
                 return None, agreeing
-            style = STYLES[trial % len(STYLES)]
-            scale = sp.Rational(1, rng.choice([1, 1, 2, 3, 10])) if trial % 3 == 1 else sp.Integer(1)
             mapping = {}
             for m in mats:
                 rows, cols = (d.xreplace(size) for d in m.shape)
                 if not (rows.is_Integer and cols.is_Integer):
                     return None, agreeing
+                if trial < 2:  # structured first: a half and twice the identity (catch x < sqrt(x) slips)
+                    q = sp.Rational(1, 2) if trial == 0 else sp.Integer(2)
+                    mapping[m] = sp.ImmutableMatrix(int(rows), int(cols), lambda i, j: q if i == j else 0)
+                    continue
+                style = STYLES[trial % len(STYLES)]
+                scale = sp.Rational(1, rng.choice([2, 3, 10])) if trial % 3 == 1 else sp.Integer(1)
                 mapping[m] = _random_matrix(rng, int(rows), int(cols), kinds.get(m, set()), style) * scale
             env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else Fraction(rng.randint(1, 4)))
                    for s in scalars}

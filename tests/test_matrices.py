@@ -1,0 +1,139 @@
+"""Matrices and vectors: shapes, the three matrix deciders, the smallest failing size."""
+import pytest
+import sympy as sp
+
+from conftest import item
+from proofcheck.deciders import matrices
+
+HEADER = """let m, n : integer, positive
+let A, B, X : matrix(m, n)
+let C, D : matrix(n, n)
+let P : matrix(n, n), psd
+let S : matrix(n, n), symmetric
+let u : vector(m)
+let v, w : vector(n)
+let M : matrix(2, 2)
+"""
+
+
+def status(check, formula, **kw):
+    it = item(check(HEADER + f"claim c : {formula}\n", **kw), "c")
+    return it, [s.verdict for s in it.steps]
+
+
+@pytest.mark.parametrize("formula,message", [
+    ("A + C = A", "cannot add matrices of different shapes: a m×n matrix and a n×n matrix"),
+    ("trace(A*B) = 0", "cannot multiply a m×n matrix by a m×n matrix: the inner sizes n and m differ"),
+    ("A + 1 = A", "cannot add a m×n matrix and a scalar"),
+    ("v^T*u = 0", "cannot multiply"),
+    ("det(A) = 0", "`det` needs a square matrix"),
+    ("norm(A) = 0", "`norm` is the vector 2-norm"),
+    ("A[1, 1, 1] = 0", "one index (vectors) or two"),
+    ("v[1, 2] = 0", "index 2 is outside 1..1"),
+    ("A^2 = A", "only a square matrix has powers"),
+    ("C^(1/2) = C", "whole power"),
+    ("A/A = A", "cannot divide by"),
+])
+def test_shape_errors_name_both_shapes(check, formula, message):
+    it, _ = status(check, formula)
+    assert it.status == "error"
+    assert message in it.own.message
+
+
+@pytest.mark.parametrize("formula", [
+    "trace(A^T*B) = sum(i = 1..m, j = 1..n, A[i, j]*B[i, j])",
+    "norm_F(A + X)^2 = norm_F(A)^2 + norm_F(X)^2 + 2*trace(A^T*X)",
+    "trace(C*D) = trace(D*C)",
+    "norm_F(A) = sqrt(sum(i = 1..m, j = 1..n, A[i, j]^2))",
+    "det(C*D) = det(C)*det(D)",
+    "det(C) != 0 implies det(C*D*inv(C)) = det(D)",
+    "(A^T*B)[1, 1] = sum(j = 1..m, A[j, 1]*B[j, 1])",
+    "|v^T*w| <= norm(v)*norm(w) by cauchy_schwarz",
+    "det(M) = M[1, 1]*M[2, 2] - M[1, 2]*M[2, 1]",
+    "norm(v)^2 >= 0",
+])
+def test_identities_for_every_size_are_proved(check, formula):
+    it, vs = status(check, formula)
+    assert it.status == "proved", vs
+
+
+@pytest.mark.parametrize("formula", [
+    "(C*D)^T = D^T*C^T",
+    "S^T = S",
+    "trace(P) >= 0",
+    "trace(P)/n >= det(P)^(1/n)",
+    "A^T*A*v = A^T*(A*v)",
+])
+def test_identities_checked_on_every_size_up_to_four(check, formula):
+    it, vs = status(check, formula)
+    assert it.status == "checked", vs
+    assert "= 1..4" in vs[0].message or "sizes" in vs[0].message
+
+
+@pytest.mark.parametrize("formula", [
+    "norm_2(A^T*A) = norm_2(A)^2",
+    "norm_F(A) >= norm_2(A)",
+    "norm_2(C) >= norm_F(C)/sqrt(n)",
+])
+def test_spectral_norm_facts_are_evidence_from_random_matrices(check, formula):
+    it, vs = status(check, formula)
+    assert it.status == "checked", vs
+    assert "random matrix instances" in vs[0].message
+
+
+@pytest.mark.parametrize("formula,size", [
+    ("det(C + D) = det(C) + det(D)", {"n": "2"}),
+    ("trace(C*D) = trace(C)*trace(D)", {"n": "2"}),
+    ("(C*D)^T = C^T*D^T", {"n": "2"}),
+    ("norm_2(A^T*A) = norm_2(A)", {"m": "1", "n": "1"}),
+    ("trace(P)/n >= sqrt(det(P))", {"n": "1"}),
+    ("norm_F(A + X)^2 = norm_F(A)^2 + norm_F(X)^2 + trace(A^T*X)", {"m": "1", "n": "1"}),
+])
+def test_false_claims_are_refuted_at_the_smallest_failing_size(check, formula, size):
+    it, vs = status(check, formula)
+    assert it.status == "refuted", vs
+    ce = vs[0].counterexample
+    for k, v in size.items():
+        assert ce[k] == v
+    assert any(k in ce for k in ("A", "C", "P"))  # the matrices are shown
+
+
+def test_psd_counterexamples_are_psd(check):
+    it, vs = status(check, "P[1, 1] >= 1")
+    assert it.status == "refuted"
+    P = sp.Matrix(eval(vs[0].counterexample["P"], {"__builtins__": {}}))  # test-only: our own output
+    assert all(ev >= 0 for ev in P.eigenvals())
+
+
+def test_premises_restrict_the_random_matrices(check):
+    # true: under the premise v = 0 the claim holds; no random v satisfies it, so nothing is refuted
+    it, vs = status(check, "v = 0*v implies norm(v) = 0")
+    assert it.status != "refuted"
+
+
+def test_uncited_cauchy_schwarz_is_named(check):
+    it, vs = status(check, "|v^T*w| <= norm(v)*norm(w)")
+    assert it.status == "unknown" and "`cauchy_schwarz`" in vs[0].message
+
+
+def test_sum_normal_form_is_insensitive_to_index_names_and_offsets():
+    n = sp.Symbol("n", integer=True, positive=True)
+    A = sp.MatrixSymbol("A", n, n)
+    i, j = sp.Dummy("i", integer=True), sp.Dummy("j", integer=True)
+    one_based = sp.Sum(A[i - 1, j - 1] * A[j - 1, i - 1], (i, 1, n), (j, 1, n))
+    zero_based = sp.Sum(A[j, i] * A[i, j], (j, 0, n - 1), (i, 0, n - 1))
+    assert matrices.normal_form(one_based) == matrices.normal_form(zero_based)
+    assert matrices.prove_equal_by_sums(sp.Trace(A * A), one_based)
+
+
+def test_sum_normal_form_does_not_equate_different_sums():
+    n = sp.Symbol("n", integer=True, positive=True)
+    A = sp.MatrixSymbol("A", n, n)
+    i, j = sp.Dummy("i", integer=True), sp.Dummy("j", integer=True)
+    assert matrices.prove_equal_by_sums(sp.Trace(A * A), sp.Sum(A[i, j] ** 2, (i, 0, n - 1), (j, 0, n - 1))) is None
+
+
+def test_certified_spectral_norm():
+    from proofcheck.evaluate import spectral_norm
+    val = spectral_norm(sp.ImmutableMatrix([[3, 0], [4, 5]]))  # singular values sqrt(45), sqrt(5)
+    assert val.contains(sp.sqrt(45).evalf(30)) or abs(float(val.mid()) - 45 ** 0.5) < 1e-12
