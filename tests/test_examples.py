@@ -22,7 +22,7 @@ HOMEWORK = {
                                             "transpose_norm": "checked"},
     "proofs/homework/q3_trace_inner_product.pf": {"diagonal_entry": "proved", "trace_inner_product": "proved",
                                                   "symmetric_in_A_B": "proved"},
-    "proofs/homework/q4_frobenius.pf": {"frobenius": "proved", "similar_trace": "checked"},
+    "proofs/homework/q4_frobenius.pf": {"frobenius": "proved", "similar_trace": "proved"},
     "proofs/homework/q5_frobenius_of_sum.pf": {"expansion": "proved"},
     "proofs/homework/q6_determinant.pf": {"similar_determinant": "proved", "two_by_two": "proved"},
     "proofs/homework/q6_norm_chain.pf": {"norm_chain": "checked"},

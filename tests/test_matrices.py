@@ -133,6 +133,13 @@ def test_sum_normal_form_does_not_equate_different_sums():
     assert matrices.prove_equal_by_sums(sp.Trace(A * A), sp.Sum(A[i, j] ** 2, (i, 0, n - 1), (j, 0, n - 1))) is None
 
 
+def test_cyclic_trace_cancels_only_a_matrix_with_its_own_inverse(check):
+    it, vs = status(check, "det(C) != 0 implies trace(C*D*inv(C)) = trace(D)")
+    assert it.status == "proved"
+    text = HEADER + "let E : matrix(n, n)\nclaim c : det(E) != 0 implies trace(C*D*inv(E)) = trace(D)\n"
+    assert item(check(text), "c").status == "refuted"
+
+
 def test_certified_spectral_norm():
     from proofcheck.evaluate import spectral_norm
     val = spectral_norm(sp.ImmutableMatrix([[3, 0], [4, 5]]))  # singular values sqrt(45), sqrt(5)
