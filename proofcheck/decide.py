@@ -145,8 +145,12 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
         r = realarith.z3_decide(lhs, rel, rhs, premises, known, int(min(3.0, time_left()) * 1000), conds)
         if r and r[0] == "proved":
             return r[1], None
-        if r and r[0] == "candidate" and candidate is None:
-            candidate = r[1]
+        if r and r[0] == "candidate":
+            if r[2] and all(isinstance(p, tuple) for p in premises):
+                candidate = dict(candidate or r[1])
+                candidate["__exact_sat__"] = r[1]
+            elif candidate is None:
+                candidate = r[1]
     return None, candidate
 
 
@@ -267,6 +271,7 @@ def decide_step(task: StepTask) -> Verdict:
         if not unproved_conds:
             return Verdict(PROVED, method, "")
 
+    exact_sat = candidate.pop("__exact_sat__", None) if candidate else None
     deep = None
     if can_refute and time_left() > 0:
         if candidate:
@@ -280,6 +285,11 @@ def decide_step(task: StepTask) -> Verdict:
         return Verdict(UNKNOWN, method, f"the relation holds where both sides are defined ({method}), "
                        f"but I could not show the step is always defined: {whys}")
     verdict = _without_proof(task, problem, deep, can_refute, time_left)
+    if exact_sat is not None and premises_ground and not task.facts and verdict.status in (CHECKED, UNKNOWN):
+        shown = ", ".join(f"{s.name} ≈ {float(v):.6g}" for s, v in exact_sat.items() if isinstance(s, sp.Symbol))
+        verdict = Verdict(UNKNOWN, "real arithmetic (Z3)",
+                          f"false according to Z3 (a counterexample near {shown}), but it could not be confirmed "
+                          f"in exact arithmetic: its values may be irrational")
     # would an uncited fact prove it?
     if task.uncited and time_left() > 0.1:
         names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left)
@@ -294,6 +304,9 @@ def _without_proof(task, problem, deep, can_refute, time_left) -> Verdict:
         return Verdict(UNKNOWN, "limits", f"no proof found within the time limit ({task.timeout:g} s)")
     reason = "" if can_refute else "; a counterexample cannot be confirmed against the premises or cited facts"
     if deep is not None and deep.kind == "evidence":
+        if task.rel == "!=":
+            return Verdict(UNKNOWN, "numeric search", "no proof found; tests are no evidence for `!=`, which "
+                           "can fail at single points that no test hits")
         if deep.tight:
             return Verdict(UNKNOWN, "numeric search", "no proof found; the two sides come very close at "
                            "some tested points, so tests cannot tell")

@@ -138,3 +138,21 @@ def test_pathological_steps_end_and_the_rest_is_checked(check):
     assert item(result, "huge").status in ("proved", "unknown")
     assert item(result, "slow").status in ("unknown", "refuted")
     assert result.seconds < 15
+
+
+@pytest.mark.parametrize("formula", [
+    "x^2 != 2",                      # false only at ±sqrt(2)
+    "(x^2 - 2)^2 + y^2 > 0",         # false only at (±sqrt(2), 0)
+    "x^3 - 3*x + 1 != 0",            # three irrational roots
+    "exp(x) != 2",                   # false at log(2)
+    "cos(x) > -1",                   # false at pi
+    "(x - pi)^2 > 0",                # false at pi
+])
+def test_false_only_at_irrational_points_is_never_checked(check, formula):
+    it = item(check(HEADER + f"claim c : {formula}\n"), "c")
+    assert it.status == "unknown", (formula, it.steps[0].verdict)
+
+
+def test_irrational_counterexample_from_z3_is_reported(check):
+    it = item(check(HEADER + "claim c : x^2 != 2\n"), "c")
+    assert "false according to Z3" in it.steps[0].verdict.message and "1.41421" in it.steps[0].verdict.message

@@ -363,5 +363,7 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int, conds=(), label
                 point[sym] = Fraction(val.numerator_as_long(), val.denominator_as_long())
             except Exception:  # noqa: BLE001 - a value we cannot read is left out
                 continue
-        return ("candidate", point)
+        # with no opaque terms the encoding is exact: Z3's model shows the step false,
+        # even when its values are irrational and cannot be confirmed exactly
+        return ("candidate", point, not p.atoms)
     return None
