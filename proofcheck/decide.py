@@ -237,8 +237,9 @@ def decide_step(task: StepTask) -> Verdict:
 
     # a counterexample must satisfy the premises and every cited fact
     checkable = _refutable_facts(cited_facts)
-    can_refute = premises_ground and checkable is not None
-    ground_cited, _ = ground(checkable[0]) if checkable else ([], True)
+    ground_cited, cited_complete = ground(checkable[0]) if checkable else ([], True)
+    # every premise and cited fact must be checkable at a point, or no point can be trusted
+    can_refute = premises_ground and checkable is not None and cited_complete
     problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + ground_cited, known,
                               function_facts=checkable[1] if checkable else [])
     rng = random.Random(task.seed)

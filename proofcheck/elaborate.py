@@ -9,6 +9,7 @@ undefined.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -397,9 +398,10 @@ class Elaborator:
                 continue
             if isinstance(sub, sp.Abs):
                 out.append(Condition(sub.args[0], "!=", "|u| has no derivative where u = 0 (u is `%s`)" % sub.args[0]))
-            elif isinstance(sub, (sp.Max, sp.Min)) and len(sub.args) == 2:
-                out.append(Condition(sub.args[0] - sub.args[1], "!=",
-                                     "max and min have no derivative where their arguments are equal"))
+            elif isinstance(sub, (sp.Max, sp.Min)):
+                for a, b in itertools.combinations(sub.args, 2):
+                    out.append(Condition(a - b, "!=",
+                                         "max and min have no derivative where their arguments are equal"))
             elif isinstance(sub, sp.Pow) and sub.exp.is_Rational and not sub.exp.is_integer and sub.exp < 1:
                 out.append(Condition(sub.base, ">", "a root has no derivative at 0"))
         return tuple(out)

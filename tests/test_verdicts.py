@@ -156,3 +156,24 @@ def test_false_only_at_irrational_points_is_never_checked(check, formula):
 def test_irrational_counterexample_from_z3_is_reported(check):
     it = item(check(HEADER + "claim c : x^2 != 2\n"), "c")
     assert "false according to Z3" in it.steps[0].verdict.message and "1.41421" in it.steps[0].verdict.message
+
+
+def test_a_counterexample_must_satisfy_a_cited_implication(check):
+    text = HEADER + "claim h : x > 0 implies y > 0\nclaim c : x > 0 implies y > -1 by h\n"
+    it = item(check(text), "c")
+    assert it.status != "refuted"
+
+
+def test_matrix_counterexamples_respect_cited_facts(check):
+    text = ("let n : integer, positive\nlet A : matrix(n, n)\nassume h : trace(A) = 1\n"
+            "claim c : trace(A) = 1 by h\nclaim d : trace(A) >= 1 by h\n")
+    r = check(text)
+    assert item(r, "c").status != "refuted" and item(r, "d").status != "refuted"
+
+
+def test_mvt_needs_differentiability_everywhere(check):
+    text = ("let a, b : real\ndef h(s) = max(s, 0, 2*s)\n"
+            "assume flat : forall t: |d/dt h(t)| <= 1\n"
+            "claim c : |h(a) - h(b)| <= 1*|a - b| by mvt, flat\n")
+    it = item(check(text), "c")
+    assert it.status != "proved"

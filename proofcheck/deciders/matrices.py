@@ -445,6 +445,11 @@ def _premise_rels(task):
             return all(walk(p) for p in f.parts)
         return False
     ok = all(walk(f) for f in task.premises)
+    # cited facts bind a counterexample too: built-in ones are theorems, others must be plain relations
+    for fact in task.facts:
+        if fact.kind == "builtin":
+            continue
+        ok = ok and fact.formula is not None and walk(fact.formula)
     return out if ok else None
 
 
