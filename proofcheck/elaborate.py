@@ -418,7 +418,10 @@ class Elaborator:
                     raise ElabError(sub.span, f"the bound `{self.source(sub.span)}` must be an integer "
                                     f"(declare it `integer`)")
             self._check_new_name(r.var, r.span, inner, bound_ok=True)
-            idx = sp.Dummy(r.var, integer=True)
+            # the index runs from its lower bound up: it inherits the bound's sign
+            sign = {"positive": True} if lo.expr.is_positive else \
+                {"nonnegative": True} if lo.expr.is_nonnegative else {}
+            idx = sp.Dummy(r.var, integer=True, **sign)
             inner.bound[r.var] = Term(idx)
             limits.append((idx, lo.expr, hi.expr))
             conds += lo.conds + hi.conds

@@ -307,6 +307,10 @@ def relation_holds(rel: str, d) -> bool | None:
 def format_value(v) -> str:
     """A short exact text for a value used in a counterexample."""
     if isinstance(v, Fraction):
+        if max(abs(v.numerator).bit_length(), v.denominator.bit_length()) > 128:
+            digits = len(str(abs(v.numerator) // v.denominator)) if v.numerator.bit_length() < 13000 else None
+            size = f", {digits} digits" if digits and v.denominator == 1 else ""
+            return f"≈ {approx(to_arb(v))} (exact value too long to show{size})"
         if v.denominator == 1:
             return str(v.numerator)
         if len(str(v)) > 40:

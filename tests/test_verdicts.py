@@ -177,3 +177,11 @@ def test_mvt_needs_differentiability_everywhere(check):
             "claim c : |h(a) - h(b)| <= 1*|a - b| by mvt, flat\n")
     it = item(check(text), "c")
     assert it.status != "proved"
+
+
+def test_summation_indices_know_their_sign(check):
+    text = HEADER + "claim geometric : (1 - x)*sum(k = 0..5, x^k) = 1 - x^6\nclaim neg : sum(k = -2..2, x^k) = x^2\n"
+    r = check(text)
+    assert item(r, "geometric").status == "proved"
+    neg = item(r, "neg")  # x^(-2) needs x != 0: refuted at x = 0 because it is undefined there
+    assert neg.status == "refuted" and "undefined" in neg.steps[0].verdict.message
