@@ -59,10 +59,6 @@ class Term:
     shape: tuple | None = None  # None: scalar; else (rows, cols)
     conds: tuple = ()
 
-    @property
-    def is_scalar(self) -> bool:
-        return self.shape is None
-
 
 @dataclass
 class Rel:

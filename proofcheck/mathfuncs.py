@@ -15,9 +15,6 @@ class SpectralNorm(sp.Function):
     is_nonnegative = True
     is_commutative = True
 
-    def _latex(self, printer):  # pragma: no cover - cosmetic
-        return r"\|%s\|_2" % printer._print(self.args[0])
-
     def _sympystr(self, printer):
         return "norm_2(%s)" % printer._print(self.args[0])
 

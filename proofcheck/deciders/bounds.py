@@ -45,9 +45,6 @@ class Interval:
     def is_nonzero(self) -> bool:
         return self.nonzero or self.positive() or self.negative()
 
-    def contains_zero(self) -> bool:
-        return not (self.positive() or self.negative())
-
 
 REALS = Interval()
 
@@ -170,11 +167,6 @@ def monotone(a: Interval, f, increasing=True, lo_limit=-INF, hi_limit=INF) -> In
     if lo is None or hi is None:
         return make(lo_limit, hi_limit, False, False)
     return make(lo, hi, lo_c, hi_c)
-
-
-def widen_closed(iv: Interval) -> Interval:
-    """Forget openness at finite endpoints (always sound)."""
-    return make(iv.lo, iv.hi, True, True, iv.nonzero)
 
 
 def intersect(a: Interval, b: Interval) -> Interval:
