@@ -187,12 +187,16 @@ class FunctionFact:
     """A `forall` fact about one abstract function that a finite table can be
     checked against, with an extension to all of R guaranteed:
     kind "lipschitz": |F(u) - F(v)| <= c*|u - v|  (McShane extension),
-    kind "bound":     |F(u)| <= c, or lo <= F(u) <= hi (clipping keeps Lipschitz)."""
+    kind "bound":     |F(u)| <= c, or lo <= F(u) <= hi (clipping keeps Lipschitz),
+    kind "monotone":  u <= v implies F(u) <= F(v) (or strict, or decreasing): a monotone
+                      table extends by linear interpolation, and by slope ±1 outside."""
     func: object
     kind: str
     const: object = None
     lo: object = None
     hi: object = None
+    direction: int = 1       # monotone: +1 increasing, -1 decreasing
+    strict: bool = False
 
 
 def classify(fact: Fact):
@@ -206,6 +210,9 @@ def classify(fact: Fact):
     while isinstance(body, FForall):
         variables += body.variables
         body = body.body
+    if isinstance(body, FImplies):
+        m = _classify_monotone(body, variables)
+        return [m] if m else None
     if not isinstance(body, (Rel, FAnd)):
         return None
     rels = body.parts if isinstance(body, FAnd) else [body]
@@ -216,6 +223,29 @@ def classify(fact: Fact):
             return None
         out.append(c)
     return out
+
+
+def _classify_monotone(body: FImplies, variables):
+    """forall u, v: u R v implies F(u) S F(v), with R, S among <, <=, >, >=."""
+    if len(variables) != 2 or not isinstance(body.premise, Rel) or not isinstance(body.conclusion, Rel):
+        return None
+    u, v = variables
+    p, c = body.premise, body.conclusion
+    norm = {"<": ("<", False), "<=": ("<", True), ">": (">", False), ">=": (">", True)}
+    if p.rel not in norm or c.rel not in norm:
+        return None
+    if {p.lhs, p.rhs} != {u, v}:
+        return None
+    a, b = (p.lhs, p.rhs)  # premise a R b
+    if not (isinstance(c.lhs, AppliedUndef) and isinstance(c.rhs, AppliedUndef) and c.lhs.func == c.rhs.func
+            and c.lhs.args == (a,) and c.rhs.args == (b,)):
+        return None
+    pr, p_weak = norm[p.rel]
+    cr, c_weak = norm[c.rel]
+    if p_weak and not c_weak:
+        return None  # u <= v implies F(u) < F(v) is false at u = v: no function satisfies it
+    direction = 1 if pr == cr else -1
+    return FunctionFact(c.lhs.func, "monotone", direction=direction, strict=not c_weak)
 
 
 def _is_app_of(e, var):
@@ -260,6 +290,15 @@ def table_satisfies(ff: FunctionFact, table: dict, evaluate) -> bool | None:
     if any(func == ff.func and order > 0 for (func, order, _), _v in table.items()):
         return None  # derivative values would also have to fit the extension
     try:
+        if ff.kind == "monotone":
+            pts = sorted(entries)
+            for (a, fa), (b, fb) in zip(pts, pts[1:]):
+                if a == b:
+                    continue
+                step = (fb - fa) * ff.direction
+                if step < 0 or (ff.strict and step == 0):
+                    return False
+            return True
         if ff.kind == "lipschitz":
             c = evaluate(ff.const)
             if not isinstance(c, Fraction) or c < 0:

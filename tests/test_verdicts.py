@@ -185,3 +185,16 @@ def test_summation_indices_know_their_sign(check):
     assert item(r, "geometric").status == "proved"
     neg = item(r, "neg")  # x^(-2) needs x != 0: refuted at x = 0 because it is undefined there
     assert neg.status == "refuted" and "undefined" in neg.steps[0].verdict.message
+
+
+def test_monotone_facts_bind_counterexamples(check):
+    text = ("let x, y : real\nfun h : real -> real\n"
+            "assume mono : forall u, v: u <= v implies h(u) <= h(v)\n"
+            "claim up : h(x) <= h(x + 1) by mono\nclaim down : h(x) <= h(x - 1) by mono\n")
+    r = check(text)
+    assert item(r, "up").status == "proved"
+    down = item(r, "down")
+    assert down.status == "refuted"
+    ce = down.steps[0].verdict.counterexample
+    from fractions import Fraction
+    assert Fraction(ce["h(x)"]) > Fraction(ce["h(x - 1)"])  # the values found are increasing in x
