@@ -15,7 +15,7 @@ from fractions import Fraction
 import sympy as sp
 
 from . import facts as factlib
-from .deciders import algebra, bounds, mvt, numeric, realarith
+from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
 from .elaborate import FAnd, FForall, FImplies, Rel
 from .obligations import EqualTask, StepTask
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
@@ -256,6 +256,8 @@ def decide_step(task: StepTask) -> Verdict:
     if not method and cited_facts and time_left() > 0.1:
         insts = _fact_instances(cited_facts, step_exprs)
         if insts:
+            method = gcongr.prove(lhs, task.rel, rhs, insts, known)
+        if insts and not method:
             r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in insts], known,
                                     int(min(3.0, time_left()) * 1000), conds, labels=[n for n, _ in insts])
             if r and r[0] == "proved":
