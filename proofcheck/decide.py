@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import facts as factlib
 from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
-from .elaborate import FAnd, FForall, FImplies, Rel
+from .elaborate import FAnd, Rel
 from .obligations import EqualTask, StepTask
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 

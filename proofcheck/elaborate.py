@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy as sp
 
@@ -651,7 +650,7 @@ def make_variable(name: str, type_name: str, dims: list, assumptions: list, span
     if type_name in ("matrix", "vector"):
         want = 2 if type_name == "matrix" else 1
         if len(dims) != want:
-            raise ElabError(span, f"write `matrix(m, n)` or `vector(n)`")
+            raise ElabError(span, "write `matrix(m, n)` or `vector(n)`")
         for a, a_span in assumptions:
             if a not in MATRIX_ASSUMPTIONS:
                 raise ElabError(a_span, f"unknown assumption `{a}`; a matrix may be symmetric, psd or pd")

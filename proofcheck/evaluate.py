@@ -193,7 +193,7 @@ class Evaluator:
         if cond is sp.false:
             return False
         if isinstance(cond, sp.core.relational.Relational):
-            s = sign(_sub(self.ev(cond.lhs), self.ev(cond.rhs)))
+            s = sign(subtract(self.ev(cond.lhs), self.ev(cond.rhs)))
             if s is None:
                 return None
             return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0, "!=": s != 0}[cond.rel_op]
@@ -277,7 +277,8 @@ def spectral_norm(M):
     return top.sqrt()
 
 
-def _sub(a, b):
+def subtract(a, b):
+    """a - b: exact when both are exact, else a ball."""
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a - b
     return to_arb(a) - to_arb(b)
@@ -291,7 +292,7 @@ def difference(lhs, rhs, env, prec=128):
     old = ctx.prec
     ctx.prec = prec
     try:
-        return _sub(b, a)
+        return subtract(b, a)
     finally:
         ctx.prec = old
 

@@ -1,7 +1,6 @@
 """Formulas printed the way they are written in .pf files: |x|, x^2, sqrt(x)."""
 from __future__ import annotations
 
-import sympy as sp
 from sympy.printing.str import StrPrinter
 
 

@@ -9,7 +9,6 @@ points that respect the declarations and premises, with abstract functions
 replaced by concrete ones that satisfy the cited Lipschitz and bound facts. If
 the oracle finds the mutant false anywhere, the checker accepted a false step.
 """
-import itertools
 import random
 from dataclasses import replace
 from fractions import Fraction

@@ -14,7 +14,6 @@ from fractions import Fraction
 
 import sympy as sp
 from flint import arb, ctx
-from sympy.core.function import AppliedUndef
 
 from ..evaluate import Evaluator, Uncertain, Undefined, arb_to_fraction_bounds, to_arb
 from ..mathfuncs import HugePower, SpectralNorm

@@ -30,10 +30,10 @@ import sympy as sp
 import signal
 from contextlib import contextmanager
 
-from ..evaluate import Evaluator, Uncertain, Undefined, format_value, relation_holds, to_arb
+from ..evaluate import Evaluator, Uncertain, Undefined, format_value, relation_holds, subtract
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
-from . import algebra, bounds
+from . import algebra
 
 MIN_MATRIX_EVIDENCE = 24
 
@@ -542,7 +542,7 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
                 except (Uncertain, Undefined):
                     held = False
                     break
-                d = yv - xv if isinstance(xv, Fraction) and isinstance(yv, Fraction) else to_arb(yv) - to_arb(xv)
+                d = subtract(yv, xv)
                 verdict = relation_holds(task.rel, d)
                 if verdict is False:
                     what = f"left side {_eq(xv)}, right side {_eq(yv)}"
@@ -573,7 +573,7 @@ def _premises_hold(prems, mapping, size, sub) -> bool:
                                                 mapping, size):
             ev = Evaluator({}, 256)
             xv, yv = ev(x), ev(y)
-            d = yv - xv if isinstance(xv, Fraction) and isinstance(yv, Fraction) else to_arb(yv) - to_arb(xv)
+            d = subtract(yv, xv)
             if relation_holds(r, d) is not True:
                 return False
     except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point

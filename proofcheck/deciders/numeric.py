@@ -17,7 +17,7 @@ from fractions import Fraction
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..evaluate import Evaluator, Uncertain, Undefined, difference, format_value, relation_holds, sign, to_arb
+from ..evaluate import Evaluator, Uncertain, Undefined, difference, format_value, relation_holds, sign, subtract
 from ..facts import table_satisfies
 from .bounds import INF, Interval, symbol_interval
 
@@ -230,7 +230,7 @@ def _check_point(p: Problem, env: dict, prec: int = 128, final: bool = False):
         return ("violated", f"undefined there ({exc})")
     except Uncertain:
         return ("skip", "value")
-    d = b - a if isinstance(a, Fraction) and isinstance(b, Fraction) else to_arb(b) - to_arb(a)
+    d = subtract(b, a)
     ok = relation_holds(p.rel, d)
     if ok is None:
         if final and p.rel in ("=", "<=", ">="):
