@@ -221,12 +221,13 @@ def decide_step(task: StepTask) -> Verdict:
     def time_left():
         return deadline - time.monotonic()
 
-    if task.is_matrix:
-        from .deciders import matrices
-        return matrices.decide(task, time_left)
-
     lhs, rhs = prepare(task.lhs), prepare(task.rhs)
     conds = [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
+    if task.is_matrix:
+        from dataclasses import replace
+        from .deciders import matrices
+        return matrices.decide(replace(task, lhs=lhs, rhs=rhs, conds=tuple(conds)), time_left)
+
     premises, premises_ground = ground(task.premises)
     cited_facts = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     known = known_intervals(premises)

@@ -51,6 +51,15 @@ def test_shape_errors_name_both_shapes(check, formula, message):
     "|v^T*w| <= norm(v)*norm(w) by cauchy_schwarz",
     "det(M) = M[1, 1]*M[2, 2] - M[1, 2]*M[2, 1]",
     "norm(v)^2 >= 0",
+    "(C^T)^T = C",
+    "(C + D)^T = C^T + D^T",
+    "I(n)*C = C",
+    "det(C) != 0 implies inv(inv(C)) = C",
+    "(C + D)^2 = C^2 + C*D + D*C + D^2",
+    "det(C^T) = det(C)",
+    "trace(A^T*A) >= 0",
+    "(C*D)^T = D^T*C^T",
+    "A^T*A*v = A^T*(A*v)",
 ])
 def test_identities_for_every_size_are_proved(check, formula):
     it, vs = status(check, formula)
@@ -58,11 +67,10 @@ def test_identities_for_every_size_are_proved(check, formula):
 
 
 @pytest.mark.parametrize("formula", [
-    "(C*D)^T = D^T*C^T",
     "S^T = S",
     "trace(P) >= 0",
     "trace(P)/n >= det(P)^(1/n)",
-    "A^T*A*v = A^T*(A*v)",
+    "norm(A*v) <= norm_F(A)*norm(v)",
 ])
 def test_identities_checked_on_every_size_up_to_four(check, formula):
     it, vs = status(check, formula)
@@ -88,6 +96,9 @@ def test_spectral_norm_facts_are_evidence_from_random_matrices(check, formula):
     ("norm_2(A^T*A) = norm_2(A)", {"m": "1", "n": "1"}),
     ("trace(P)/n >= sqrt(det(P))", {"n": "1"}),
     ("norm_F(A + X)^2 = norm_F(A)^2 + norm_F(X)^2 + trace(A^T*X)", {"m": "1", "n": "1"}),
+    ("(C + D)^2 = C^2 + 2*C*D + D^2", {"n": "2"}),
+    ("C*D = D*C", {"n": "2"}),
+    ("trace(C*D) >= 0", {"n": "1"}),
 ])
 def test_false_claims_are_refuted_at_the_smallest_failing_size(check, formula, size):
     it, vs = status(check, formula)
@@ -104,6 +115,15 @@ def _matrix(text):
     from fractions import Fraction
     rows = re.findall(r"\[([^\[\]]*)\]", text)
     return sp.Matrix([[sp.Rational(str(Fraction(x.strip()))) for x in row.split(",")] for row in rows])
+
+
+def test_gradients_over_samples(check):
+    text = HEADER + ("let t : real\n"
+                     "claim good : d/dt sum(i = 1..m, (t*u[i] - 1)^2) = 2*sum(i = 1..m, (t*u[i] - 1)*u[i])\n"
+                     "claim bad : d/dt sum(i = 1..m, (t*u[i] - 1)^2) = sum(i = 1..m, (t*u[i] - 1)*u[i])\n")
+    r = check(text)
+    assert item(r, "good").status == "proved"
+    assert item(r, "bad").status == "refuted" and item(r, "bad").steps[0].verdict.counterexample["m"] == "1"
 
 
 def test_psd_counterexamples_are_psd(check):

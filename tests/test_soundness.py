@@ -59,41 +59,66 @@ def _terms(e):
 
 
 def mutants(t, rng):
+    """(kind, mutated task) pairs; a mutation SymPy cannot build (an index out of range) is skipped."""
     out = []
+
+    def add(kind, make):
+        try:
+            out.append((kind, make()))
+        except (IndexError, ValueError, TypeError):
+            pass
+
     for r in REL_MUTANTS[t.rel]:
-        out.append(("flip relation", replace(t, rel=r)))
+        add("flip relation", lambda r=r: replace(t, rel=r))
     for side in ("lhs", "rhs"):
         e = getattr(t, side)
         terms = _terms(e)
         if len(terms) > 1:
             k = rng.randrange(len(terms))
-            out.append(("drop a term", replace(t, **{side: sp.Add(*(terms[:k] + terms[k + 1:]))})))
+            add("drop a term", lambda: replace(t, **{side: sp.Add(*(terms[:k] + terms[k + 1:]))}))
         nums = [n for n in sp.preorder_traversal(e) if isinstance(n, sp.Rational) and n not in (0,)]
         if nums:
             n = rng.choice(nums)
-            out.append(("change a coefficient", replace(t, **{side: e.xreplace({n: n + 1})})))
+            add("change a coefficient", lambda: replace(t, **{side: e.xreplace({n: n + 1})}))
         pows = [p for p in sp.preorder_traversal(e) if isinstance(p, sp.Pow) and p.exp.is_Integer]
         if pows:
             p = rng.choice(pows)
-            out.append(("change an exponent", replace(t, **{side: e.xreplace({p: p.base ** (p.exp + 1)})})))
+            add("change an exponent", lambda: replace(t, **{side: e.xreplace({p: p.base ** (p.exp + 1)})}))
         syms = sorted({s for s in e.free_symbols if isinstance(s, sp.Symbol)}, key=str)
-        others = sorted({s for s in (t.lhs - t.rhs).free_symbols if isinstance(s, sp.Symbol)}, key=str)
+        others = sorted({s for s in (t.lhs - t.rhs).free_symbols if isinstance(s, sp.Symbol)}, key=str) \
+            if not isinstance(t.lhs, sp.MatrixExpr) else []
         if syms and len(others) > 1:
             a = rng.choice(syms)
             b = rng.choice([s for s in others if s != a])
-            out.append(("swap a variable", replace(t, **{side: e.xreplace({a: b})})))
+            add("swap a variable", lambda: replace(t, **{side: e.xreplace({a: b})}))
+    if isinstance(t.lhs, sp.MatrixExpr) or t.lhs.has(sp.MatrixSymbol):
+        mats = sorted(t.lhs.atoms(sp.MatrixSymbol) | t.rhs.atoms(sp.MatrixSymbol), key=str)
+        same = [(a, b) for a in mats for b in mats if a != b and a.shape == b.shape]
+        if same:
+            a, b = rng.choice(same)
+            add("swap a matrix", lambda: replace(t, rhs=t.rhs.xreplace({a: b})))
+        square = [m for m in mats if m.shape[0] == m.shape[1]]
+        if square:
+            m = rng.choice(square)
+            add("transpose a matrix", lambda: replace(t, rhs=t.rhs.xreplace({m: m.T})))
     if t.facts:
-        out.append(("drop the citations", replace(t, facts=[], hints=[])))
-    for s in sorted((t.lhs - t.rhs).free_symbols, key=str):
+        add("drop the citations", lambda: replace(t, facts=[], hints=[]))
+    try:
+        diff_syms = sorted((t.lhs - t.rhs).free_symbols, key=str) if not isinstance(t.lhs, sp.MatrixExpr) else []
+    except TypeError:
+        diff_syms = []
+    for s in diff_syms:
         if isinstance(s, sp.Symbol) and (s.is_positive or s.is_nonnegative) and not s.is_integer:
             weak = sp.Symbol(s.name, real=True)
-            m = {s: weak}
-            out.append(("weaken an assumption", replace(
-                t, lhs=t.lhs.xreplace(m), rhs=t.rhs.xreplace(m),
-                conds=tuple(Condition(c.expr.xreplace(m), c.rel, c.why) for c in t.conds),
-                facts=[replace(f, formula=factlib.substitute(f.formula, m)) if f.formula is not None else f
-                       for f in t.facts])))
+            mp = {s: weak}
+            add("weaken an assumption", lambda: replace(
+                t, lhs=t.lhs.xreplace(mp), rhs=t.rhs.xreplace(mp),
+                conds=tuple(Condition(c.expr.xreplace(mp), c.rel, c.why) for c in t.conds),
+                facts=[replace(f, formula=factlib.substitute(f.formula, mp)) if f.formula is not None else f
+                       for f in t.facts]))
             break
+    if t.matrix_kinds:  # weaken psd/symmetric to a plain matrix
+        add("weaken a matrix assumption", lambda: replace(t, matrix_kinds={}))
     return out
 
 
@@ -271,3 +296,95 @@ def test_the_oracle_respects_cited_function_facts():
     good, bad = tasks_from(text)
     assert oracle_finds_false(good, random.Random(0), tries=80) is None
     assert oracle_finds_false(bad, random.Random(0), tries=80) is not None
+
+
+# ------------------------------------------------------------ matrix mutants
+def _random_instance(t, rng, size_values):
+    """Explicit random matrices (psd as L*L^T, symmetric as S + S^T) for the mutant's symbols."""
+    from proofcheck.deciders.matrices import dimension_symbols, matrix_symbols
+    exprs = [t.lhs, t.rhs] + [c.expr for c in t.conds]
+    mats = matrix_symbols(*exprs)
+    dims = dimension_symbols(mats, exprs)
+    sizes = {d: sp.Integer(rng.choice(size_values)) for d in dims}
+    mapping = {}
+    for m in mats:
+        r, c = (int(x.xreplace(sizes)) for x in m.shape)
+        kinds = set(t.matrix_kinds.get(m, ()))
+        M = sp.Matrix(r, c, lambda i, j: sp.Rational(rng.randint(-4, 4), rng.choice([1, 1, 2, 3])))
+        if kinds & {"psd", "pd"}:
+            M = M * M.T + (sp.eye(r) if "pd" in kinds else sp.zeros(r))
+        elif "symmetric" in kinds:
+            M = M + M.T
+        mapping[m] = sp.ImmutableMatrix(M)
+    scalars = {s: sp.Rational(rng.randint(-5, 5), rng.choice([1, 2])) for e in exprs for s in e.free_symbols
+               if isinstance(s, sp.Symbol) and s not in dims and not s.name.startswith("_")}
+    scalars = {s: (abs(v) + 1 if (s.is_positive or s.is_nonnegative) else v) for s, v in scalars.items()}
+    return sizes, mapping, scalars
+
+
+def _explicit_norms(e):
+    """norm_2 of an explicit matrix as sqrt(largest eigenvalue of M^T*M), computed by SymPy."""
+    from proofcheck.mathfuncs import SpectralNorm
+    if not isinstance(e, sp.Basic) or not e.has(SpectralNorm):
+        return e
+    def norm(x):
+        M = x.args[0]
+        values = [sp.re(sp.N(ev, 60)) for ev in (M.T * M).eigenvals()]  # real: M^T*M is symmetric
+        return sp.sqrt(max(values))
+    return e.replace(lambda x: isinstance(x, SpectralNorm) and isinstance(x.args[0], sp.MatrixBase), norm)
+
+
+def matrix_oracle_finds_false(t, rng, tries=25):
+    from proofcheck.deciders.matrices import instantiate
+    if t.premises or any(f.kind != "builtin" for f in t.facts):
+        return None  # premises and facts would have to hold: not judged here
+    for _ in range(tries):
+        sizes, mapping, scalars = _random_instance(t, rng, [1, 2, 3])
+        try:
+            a = instantiate(prepare(t.lhs).xreplace(scalars), mapping, sizes)
+            b = instantiate(prepare(t.rhs).xreplace(scalars), mapping, sizes)
+            if any(_num(instantiate(c.expr.xreplace(scalars), mapping, sizes)) is None for c in t.conds):
+                continue
+        except Exception:  # noqa: BLE001 - e.g. a singular inverse: not a usable instance
+            continue
+        pairs = list(zip(a, b)) if isinstance(a, sp.MatrixBase) else [(a, b)]
+        for x, y in pairs:
+            try:
+                if _violated(t.rel, _explicit_norms(sp.sympify(x)), _explicit_norms(sp.sympify(y))):
+                    return sizes, mapping
+            except (TypeError, ValueError):  # a value SymPy cannot order: not judged
+                continue
+    return None
+
+
+def test_no_false_matrix_mutant_is_proved_or_checked(runner):
+    from proofcheck.obligations import StepTask
+    tasks = []
+    for f in FILES:
+        tasks += [t for t in tasks_from(f.read_text(encoding="utf-8")) if isinstance(t, StepTask) and t.is_matrix]
+    verdicts = runner.run(tasks, 5.0)
+    valid = [t for t, v in zip(tasks, verdicts) if v.status in ("proved", "checked")]
+    rng = random.Random(3)
+    mutated = [(k, m) for t in valid for k, m in mutants(t, rng)]
+    results = runner.run([m for _, m in mutated], 5.0)
+    accepted_false = []
+    counts = {}
+    for (kind, m), v in zip(mutated, results):
+        counts[v.status] = counts.get(v.status, 0) + 1
+        if v.status in ("proved", "checked"):
+            bad = matrix_oracle_finds_false(m, random.Random(7))
+            if bad is not None:
+                accepted_false.append((kind, f"{m.lhs} {m.rel} {m.rhs}", v.status, v.method))
+    print(f"\nmatrix mutants: {len(mutated)}, {dict(sorted(counts.items()))}")
+    for case in accepted_false:
+        print("ACCEPTED FALSE:", case)
+    assert len(mutated) > 40
+    assert not accepted_false, accepted_false[:3]
+
+
+def test_the_matrix_oracle_catches_false_claims():
+    head = "let n : integer, positive\nlet C, D : matrix(n, n)\nlet P : matrix(n, n), psd\n"
+    for formula in ["det(C + D) = det(C) + det(D)", "C*D = D*C", "norm_2(C^T*C) = norm_2(C)",
+                    "trace(P)/n >= sqrt(det(P))"]:
+        (t,) = tasks_from(head + f"claim c : {formula}\n")
+        assert matrix_oracle_finds_false(t, random.Random(0), tries=60) is not None, formula

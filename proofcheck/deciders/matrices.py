@@ -304,7 +304,7 @@ def _random_matrix(rng, rows, cols, kinds, style):
     return sp.ImmutableMatrix(rows, cols, lambda i, j: r())
 
 
-STYLES = ["integer", "rank one", "diagonal", "identity", "near singular", "integer", "integer"]
+STYLES = ["integer", "rank one", "integer", "diagonal", "identity", "integer", "near singular"]
 
 
 def _show_matrix(M) -> str:
@@ -313,6 +313,28 @@ def _show_matrix(M) -> str:
 
 
 # -------------------------------------------------------------------- decide
+def _matrix_difference_vanishes(d) -> bool:
+    """Does SymPy's matrix algebra reduce d to the zero matrix? Matrix symbols do not
+    commute, so (A + B)^2 expands to A^2 + A*B + B*A + B^2, never 2*A*B."""
+    for step in (lambda e: e.doit(), lambda e: sp.expand(e.doit())):
+        try:
+            r = step(d)
+        except Exception:  # noqa: BLE001
+            continue
+        if isinstance(r, sp.ZeroMatrix) or r == 0:
+            return True
+    # a generic entry (i, j): the sum normal form of its difference vanishing, with i and j
+    # free, means every entry of every size agrees
+    i = sp.Symbol("_row", integer=True, nonnegative=True)
+    j = sp.Symbol("_col", integer=True, nonnegative=True)
+    try:
+        entry = d.replace(lambda x: isinstance(x, sp.MatPow) and x.exp.is_Integer and 0 < x.exp <= 8,
+                          lambda x: sp.MatMul(*[x.base] * int(x.exp), evaluate=False))[i, j]
+        return sp.expand(normal_form(entry)) == 0
+    except Exception:  # noqa: BLE001 - an entry SymPy cannot write out
+        return False
+
+
 def _vector_pairs(mats):
     vecs = [m for m in mats if m.shape[1] == 1]
     return [(v, w) for v in vecs for w in vecs if v.shape[0] == w.shape[0]]
@@ -337,6 +359,9 @@ def _symbolic(task, mats, time_left):
             lhs, rhs = normal_form(task.lhs), normal_form(task.rhs)
             conds = [type(c)(normal_form(c.expr), c.rel, c.why) for c in task.conds]
             if isinstance(lhs, sp.MatrixExpr):
+                if task.rel == "=" and _matrix_difference_vanishes(lhs - rhs):
+                    return "matrix algebra (transpose, identity, inverse and distributive rules, entries as " \
+                           "sums; products kept in order), for every size"
                 return None
             prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
                      if not isinstance(l, sp.MatrixExpr)]
@@ -425,7 +450,9 @@ def decide(task, time_left) -> Verdict:
 
 def _evidence_text(task, agreeing):
     if agreeing == 0:
-        return "no random matrix instance satisfied the premises, so none could be tested"
+        if task.premises or task.facts:
+            return "no random matrix instance satisfied the premises and cited facts, so none could be tested"
+        return "no random matrix instance could be evaluated"
     kinds = "psd as L*L^T, " if any(set(k) & {"psd", "pd"} for k in (task.matrix_kinds or {}).values()) else ""
     return (f"it holds at {agreeing} random matrix instances of every size tried ({kinds}integer, rational, "
             f"rank one, diagonal, identity multiples, near singular), exactly or within certified bounds")
