@@ -198,3 +198,10 @@ def test_monotone_facts_bind_counterexamples(check):
     ce = down.steps[0].verdict.counterexample
     from fractions import Fraction
     assert Fraction(ce["h(x)"]) > Fraction(ce["h(x - 1)"])  # the values found are increasing in x
+
+
+def test_counterexamples_are_shrunk_to_simple_values(check):
+    it = item(check(HEADER + "claim c : (a - b)^2 >= a^2 - b^2\n"), "c")
+    ce = it.steps[0].verdict.counterexample
+    from fractions import Fraction
+    assert all(abs(Fraction(v).numerator) + Fraction(v).denominator <= 4 for v in ce.values()), ce

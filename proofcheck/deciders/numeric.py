@@ -293,6 +293,7 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
             continue
         kind, info, shown = result
         if kind == "violated":
+            point, info, shown = _shrink(p, sampler, point, fixed, info, shown, time_left)
             return Outcome("counterexample", _show(point, shown), info, valid)
         if kind == "holds":
             valid += 1
@@ -310,6 +311,31 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
                 if kind == "tight":
                     tight = True
     return Outcome("evidence", None, "", valid, tight)
+
+
+SIMPLE = [Fraction(v) for v in (0, 1, -1, 2, -2, 3, -3)] + [Fraction(1, 2), Fraction(-1, 2), Fraction(10),
+                                                             Fraction(-10)]
+
+
+def _simplicity(v: Fraction) -> int:
+    return abs(v.numerator) + v.denominator
+
+
+def _shrink(p, sampler, point, fixed, info, shown, time_left):
+    """Simpler values that still break the step (each one certified like any point)."""
+    for s in sampler.symbols:
+        for v in SIMPLE:
+            if time_left() <= 0 or _simplicity(v) >= _simplicity(point[s]):
+                break
+            cand = dict(point)
+            cand[s] = v
+            if not sampler.admissible(cand):
+                continue
+            r = _evaluate(p, sampler, cand, fixed)
+            if r is not None and r[0] == "violated":
+                point, info, shown = cand, r[1], r[2]
+                break
+    return point, info, shown
 
 
 def _evaluate(p, sampler, point, fixed=None):
@@ -358,7 +384,8 @@ def _descend(p, sampler, start: dict, time_left, budget: int = 120):
                 if r is None:
                     continue
                 if r[0] == "violated":
-                    return ("violated", cand, r[1], r[2])
+                    shrunk, info, shown = _shrink(p, sampler, cand, None, r[1], r[2], time_left)
+                    return ("violated", shrunk, info, shown)
                 if r[1] < current:
                     point, current, improved = cand, r[1], True
         if not improved:
