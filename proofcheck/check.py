@@ -314,14 +314,13 @@ class FileChecker:
         self.scope = scope
         try:
             prev = self._chain_term(proof.start)
+            prev_node = proof.start
             first = prev
             rels = []
             for step in proof.steps:
                 cur = self._chain_term(step.expr)
                 rels.append(step.rel)
-                lhs_text = self.el.source(proof.start.span) if step is proof.steps[0] else \
-                    self.el.source(proof.steps[proof.steps.index(step) - 1].expr.span)
-                sr = StepResult(step.span, step.rel, lhs_text, self.el.source(step.expr.span),
+                sr = StepResult(step.span, step.rel, self.el.source(prev_node.span), self.el.source(step.expr.span),
                                 [h.name for h in step.hints])
                 item.steps.append(sr)
                 try:
@@ -335,12 +334,11 @@ class FileChecker:
                         if h.name in local and h.name not in visible:
                             raise ElabError(h.span, f"`{h.name}` is stated below this step")
                     facts = self._resolve(step.hints, visible)
-                    left_node = proof.start if step is proof.steps[0] else proof.steps[proof.steps.index(step) - 1].expr
-                    rel = self.el.relation(prev, step.rel, cur, left_node, step.expr)
+                    rel = self.el.relation(prev, step.rel, cur, prev_node, step.expr)
                     sr.task = self.add_task(self._step_task(rel, premises, facts, step.hints, visible))
                 except ElabError as err:
                     sr.verdict = Verdict(ERROR, "", err.message)
-                prev = cur
+                prev, prev_node = cur, step.expr
             last = prev
         finally:
             self.scope = saved
