@@ -70,7 +70,6 @@ class FileResult:
 
 # ------------------------------------------------------------------- relations
 _DIRECTION = {"<": 1, "<=": 1, ">": -1, ">=": -1, "=": 0, "!=": None}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
 
 def compose(rels: list) -> tuple:
@@ -356,7 +355,7 @@ class FileChecker:
         shows = f"this chain shows `{first_text} {composed} {last_text}`; the theorem states `{goal.text}`"
         if implies_rel(composed, goal.rel):
             pairs = ((first, goal.lhs), (last, goal.rhs))
-        elif implies_rel(_FLIP[composed], goal.rel):
+        elif implies_rel(S.FLIP[composed], goal.rel):
             pairs = ((first, goal.rhs), (last, goal.lhs))
         else:
             item.own = Verdict(ERROR, "chain check", shows + ", a weaker relation")

@@ -18,6 +18,7 @@ from . import facts as factlib
 from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
 from .elaborate import FAnd, Rel
 from .obligations import EqualTask, StepTask
+from .syntax import FLIP
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 
 QUICK_POINTS = 40
@@ -86,9 +87,8 @@ def ground(formulas):
 def known_intervals(premises) -> dict:
     """Bounds on single symbols stated by premises (`x > 0`, `t <= 1`)."""
     known: dict = {}
-    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
     for (l, r, rr) in premises:
-        for sym, rel, c in ((l, r, rr), (rr, flip[r], l)):
+        for sym, rel, c in ((l, r, rr), (rr, FLIP[r], l)):
             if isinstance(sym, sp.Symbol) and c.is_Rational:
                 q = Fraction(int(c.p), int(c.q))
                 iv = {"<": bounds.make(-bounds.INF, q, False, False), "<=": bounds.make(-bounds.INF, q, False, True),
@@ -102,9 +102,6 @@ def known_intervals(premises) -> dict:
 
 
 # -------------------------------------------------------------------- proving
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
 def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
     """A method name if `lhs rel rhs` holds wherever defined, else None; plus a
     candidate counterexample point from the solvers, if one was produced."""
@@ -133,9 +130,9 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
     if len(free) == 1 and not premises_beyond(premises, free[0]):
         x = free[0]
         if _is_rational_in(d, x):
-            iv = known.get(x) or bounds.symbol_interval(x)
+            iv = bounds.symbol_interval(x)
             if x in known:
-                iv = bounds.intersect(bounds.symbol_interval(x), known[x])
+                iv = bounds.intersect(iv, known[x])
             r = realarith.univariate(d, srel, x, iv, lambda: time_left() > 0)
             if r and r[0] == "proved":
                 return r[1], None

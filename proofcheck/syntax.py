@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 
+# `a R b` read from the right: `b FLIP[R] a`
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
 @dataclass(frozen=True)
 class Span:
     line: int

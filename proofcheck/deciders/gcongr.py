@@ -20,6 +20,7 @@ import itertools
 import sympy as sp
 
 from ..pretty import show
+from ..syntax import FLIP
 from . import bounds
 
 _INCREASING = (sp.exp, sp.log, sp.tanh, sp.atan)
@@ -53,7 +54,7 @@ class _Goal:
             return False
         lhs, rhs = f.lhs, f.rhs
         if rel in (">", ">="):
-            lhs, rhs, rel = rhs, lhs, {">": "<", ">=": "<="}[rel]
+            lhs, rhs, rel = rhs, lhs, FLIP[rel]
         if rel not in ("<", "<=", "="):
             return False
         if strict and rel != "<":
@@ -118,7 +119,7 @@ class _Goal:
 def prove(lhs, rel, rhs, facts, known):
     """A method description if `lhs rel rhs` follows by monotone substitution, else None."""
     if rel in (">", ">="):
-        lhs, rhs, rel = rhs, lhs, {">": "<", ">=": "<="}[rel]
+        lhs, rhs, rel = rhs, lhs, FLIP[rel]
     if rel not in ("<", "<="):
         return None
     g = _Goal(facts, known)

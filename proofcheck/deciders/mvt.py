@@ -12,6 +12,7 @@ import sympy as sp
 
 from ..elaborate import FAnd, FForall, Rel
 from ..facts import _match
+from ..syntax import FLIP
 from . import algebra, bounds
 
 
@@ -31,7 +32,7 @@ def _derivative_bound(fact):
 
     if len(rels) == 1 and isinstance(rels[0], Rel):
         r = rels[0]
-        lhs, op, rhs = (r.lhs, r.rel, r.rhs) if r.rel in ("<=", "<") else (r.rhs, _flip(r.rel), r.lhs)
+        lhs, op, rhs = (r.lhs, r.rel, r.rhs) if r.rel in ("<=", "<") else (r.rhs, FLIP[r.rel], r.lhs)
         if op in ("<=", "<") and isinstance(lhs, sp.Abs):
             h = deriv_of(lhs.args[0])
             if h is not None and not rhs.has(t):
@@ -40,7 +41,7 @@ def _derivative_bound(fact):
     if len(rels) == 2 and all(isinstance(r, Rel) for r in rels):
         lo = hi = h = None
         for r in rels:
-            lhs, op, rhs = (r.lhs, r.rel, r.rhs) if r.rel in ("<=", "<") else (r.rhs, _flip(r.rel), r.lhs)
+            lhs, op, rhs = (r.lhs, r.rel, r.rhs) if r.rel in ("<=", "<") else (r.rhs, FLIP[r.rel], r.lhs)
             if op not in ("<=", "<"):
                 return None
             if deriv_of(rhs) is not None and not lhs.has(t):
@@ -50,10 +51,6 @@ def _derivative_bound(fact):
         if h is not None and lo is not None and hi is not None:
             return t, h, sp.Max(sp.Abs(lo), sp.Abs(hi)), conds
     return None
-
-
-def _flip(r):
-    return {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}[r]
 
 
 def prove(lhs, rel, rhs, facts, time_left):
