@@ -305,6 +305,20 @@ def relation_holds(rel: str, d) -> bool | None:
     return {"=": s == 0, "!=": s != 0, "<": s > 0, "<=": s >= 0, ">": s < 0, ">=": s <= 0}[rel]
 
 
+def condition_holds(rel: str, value) -> bool | None:
+    """Does `value rel 0` hold, for a domain condition (rel is !=, > or >=)? None when a ball cannot tell."""
+    s = sign(value)
+    if s is None:
+        return None
+    return {"!=": s != 0, ">": s > 0, ">=": s >= 0}[rel]
+
+
+def as_equation(v) -> str:
+    """`= 3/2`, or `≈ 1.41421` for a value known only as a ball."""
+    text = format_value(v)
+    return text if text.startswith("≈") else "= " + text
+
+
 def format_value(v) -> str:
     """A short exact text for a value used in a counterexample."""
     if isinstance(v, Fraction):

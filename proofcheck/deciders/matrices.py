@@ -30,7 +30,8 @@ import sympy as sp
 import signal
 from contextlib import contextmanager
 
-from ..evaluate import Evaluator, Uncertain, Undefined, format_value, relation_holds, subtract
+from ..evaluate import (Evaluator, Uncertain, Undefined, as_equation, condition_holds, difference, format_value,
+                        relation_holds, subtract)
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 from . import algebra
@@ -520,7 +521,7 @@ def _holds_symbolically(task, mats, kinds, size, time_left):
 
 def _search(task, mats, kinds, sizes, scalars, rng, time_left):
     """(refutation or None, number of instances where the step held)."""
-    from ..deciders.numeric import SPECIAL
+    from .numeric import SPECIAL, value_allowed
     agreeing = 0
     prems = _premise_rels(task)
     for size in sizes:
@@ -541,7 +542,7 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
                 mapping[m] = _random_matrix(rng, int(rows), int(cols), kinds.get(m, set()), style) * scale
             env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else Fraction(rng.randint(1, 4)))
                    for s in scalars}
-            env = {s: v for s, v in env.items() if _admissible(s, v)}
+            env = {s: v for s, v in env.items() if value_allowed(s, v)}
             if len(env) != len(scalars):
                 continue
             sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in env.items()}
@@ -572,7 +573,7 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
                 d = subtract(yv, xv)
                 verdict = relation_holds(task.rel, d)
                 if verdict is False:
-                    what = f"left side {_eq(xv)}, right side {_eq(yv)}"
+                    what = f"left side {as_equation(xv)}, right side {as_equation(yv)}"
                     if isinstance(task.lhs, sp.MatrixExpr):
                         what = f"the matrices differ (an entry is {format_value(xv)} on the left, " \
                                f"{format_value(yv)} on the right)"
@@ -584,24 +585,11 @@ def _search(task, mats, kinds, sizes, scalars, rng, time_left):
     return None, agreeing
 
 
-def _eq(v):
-    t = format_value(v)
-    return t if t.startswith("≈") else "= " + t
-
-
-def _admissible(s, v):
-    return not ((s.is_positive and v <= 0) or (s.is_nonnegative and v < 0) or (s.is_negative and v >= 0)
-                or (s.is_nonpositive and v > 0) or (s.is_nonzero and v == 0))
-
-
 def _premises_hold(prems, mapping, size, sub) -> bool:
     try:
         for (x, r, y) in _instantiated_premises([(l.xreplace(sub), rr_r, rr.xreplace(sub)) for (l, rr_r, rr) in prems],
                                                 mapping, size):
-            ev = Evaluator({}, 256)
-            xv, yv = ev(x), ev(y)
-            d = subtract(yv, xv)
-            if relation_holds(r, d) is not True:
+            if relation_holds(r, difference(x, y, {}, 256)) is not True:
                 return False
     except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
         return False
@@ -617,7 +605,7 @@ def _conditions_hold(task, mapping, size, sub):
             return False
         except Uncertain:
             return None
-        ok = relation_holds(c.rel, -val)  # `val rel 0`, as rhs - lhs = 0 - val
+        ok = condition_holds(c.rel, val)
         if ok is None:
             return None
         if not ok:

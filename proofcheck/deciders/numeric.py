@@ -17,7 +17,8 @@ from fractions import Fraction
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..evaluate import Evaluator, Uncertain, Undefined, difference, format_value, relation_holds, sign, subtract
+from ..evaluate import (Evaluator, Uncertain, Undefined, as_equation, condition_holds, difference, format_value,
+                        relation_holds, subtract)
 from ..facts import table_satisfies
 from .bounds import INF, Interval, symbol_interval
 
@@ -59,6 +60,13 @@ def _in(x: Fraction, iv: Interval) -> bool:
     if iv.nonzero and x == 0:
         return False
     return True
+
+
+def value_allowed(s, v, interval: Interval | None = None) -> bool:
+    """May symbol s take the exact value v (its sign, integrality, and the given bounds)?"""
+    if not isinstance(v, Fraction) or (s.is_integer and v.denominator != 1):
+        return False
+    return _in(v, interval if interval is not None else symbol_interval(s))
 
 
 class Sampler:
@@ -152,13 +160,7 @@ class Sampler:
 
     def admissible(self, point: dict) -> bool:
         """Does the point respect every declared assumption (sign, integrality, premises' bounds)?"""
-        for s in self.symbols:
-            v = point.get(s)
-            if not isinstance(v, Fraction) or not _in(v, self.intervals[s]):
-                return False
-            if s.is_integer and v.denominator != 1:
-                return False
-        return True
+        return all(value_allowed(s, point.get(s), self.intervals[s]) for s in self.symbols)
 
     def points(self, count: int):
         n_special = len(SPECIAL)
@@ -217,7 +219,7 @@ def _check_point(p: Problem, env: dict, prec: int = 128, final: bool = False):
             continue  # an enclosing condition reports it
         except Uncertain:
             return ("skip", "condition")
-        ok = _cond_holds(c.rel, v)
+        ok = condition_holds(c.rel, v)
         if ok is None:
             return ("skip", "condition")
         if not ok:
@@ -238,21 +240,9 @@ def _check_point(p: Problem, env: dict, prec: int = 128, final: bool = False):
             return ("holds", 0.0)
         return ("skip", "precision")
     if not ok:
-        return ("violated", f"left side {_eq(a)}, right side {_eq(b)}")
+        return ("violated", f"left side {as_equation(a)}, right side {as_equation(b)}")
     scale = 1 + abs(_float(a)) + abs(_float(b))
     return ("holds", abs(_float(d)) / scale)
-
-
-def _eq(v) -> str:
-    text = format_value(v)
-    return text if text.startswith("≈") else "= " + text
-
-
-def _cond_holds(rel, v):
-    s = sign(v)
-    if s is None:
-        return None
-    return {"!=": s != 0, ">": s > 0, ">=": s >= 0}[rel]
 
 
 def _float(v) -> float:
