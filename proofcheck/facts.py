@@ -11,7 +11,7 @@ make a false step provable: each instance is a consequence of the fact.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import sympy as sp
@@ -80,31 +80,27 @@ def _formula_exprs(f):
     return []
 
 
-def substitute(f, mapping):
+def map_exprs(f, fn):
+    """The formula with fn applied to every expression in it."""
     if isinstance(f, Rel):
-        return Rel(f.lhs.xreplace(mapping), f.rel, f.rhs.xreplace(mapping), f.conds, f.text, f.lhs_text,
-                   f.rhs_text, f.span, f.is_matrix, f.lhs_shape)
+        return replace(f, lhs=fn(f.lhs), rhs=fn(f.rhs))
     if isinstance(f, FAnd):
-        return FAnd([substitute(p, mapping) for p in f.parts])
+        return FAnd([map_exprs(p, fn) for p in f.parts])
     if isinstance(f, FImplies):
-        return FImplies(substitute(f.premise, mapping), substitute(f.conclusion, mapping))
+        return FImplies(map_exprs(f.premise, fn), map_exprs(f.conclusion, fn))
     if isinstance(f, FForall):
-        inner = {k: v for k, v in mapping.items() if k not in f.variables}
-        return FForall(f.variables, substitute(f.body, inner))
+        return FForall(f.variables, map_exprs(f.body, fn))
     return f
+
+
+def substitute(f, mapping):
+    """Replace names by terms. Every `forall` binds fresh Dummy names of its own, so no
+    key of the mapping is bound inside and no term can be captured."""
+    return map_exprs(f, lambda e: e.xreplace(mapping))
 
 
 def prepare_formula(f, prepare):
-    if isinstance(f, Rel):
-        return Rel(prepare(f.lhs), f.rel, prepare(f.rhs), f.conds, f.text, f.lhs_text, f.rhs_text, f.span,
-                   f.is_matrix, f.lhs_shape)
-    if isinstance(f, FAnd):
-        return FAnd([prepare_formula(p, prepare) for p in f.parts])
-    if isinstance(f, FImplies):
-        return FImplies(prepare_formula(f.premise, prepare), prepare_formula(f.conclusion, prepare))
-    if isinstance(f, FForall):
-        return FForall(f.variables, prepare_formula(f.body, prepare))
-    return f
+    return map_exprs(f, prepare)
 
 
 def _triggers(body, variables):
