@@ -36,20 +36,14 @@ def format_counts(c: dict) -> str:
     return ", ".join(f"{c[k]} {k}" for k in COUNT_ORDER if c[k]) or "nothing to check"
 
 
-def _verdict_text(v, status=None) -> str:
-    status = status or v.status
-    if v is None:
-        return status
-    if v.method and status in (PROVED, CHECKED):
-        return f"{status} · {v.method}"
-    return status
+def _verdict_text(v) -> str:
+    if v.method and v.status in (PROVED, CHECKED):
+        return f"{v.status} · {v.method}"
+    return v.status
 
 
 def _failure_lines(v, indent: str) -> list:
-    out = []
-    if v.message:
-        out.append(f"{indent}{v.message}")
-    return out
+    return [f"{indent}{v.message}"] if v.message else []
 
 
 def render_file(fr, style: Style, quiet: bool = False) -> str:
