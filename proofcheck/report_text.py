@@ -37,9 +37,8 @@ def format_counts(c: dict) -> str:
 
 
 def _verdict_text(v) -> str:
-    if v.method and v.status in (PROVED, CHECKED):
-        return f"{v.status} · {v.method}"
-    return v.status
+    """The verdict and the method that decided it (every verdict that has one names it)."""
+    return f"{v.status} · {v.method}" if v.method else v.status
 
 
 def _failure_lines(v, indent: str) -> list:

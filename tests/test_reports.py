@@ -20,7 +20,7 @@ def test_text_report_has_marks_lines_methods_and_counterexamples(check):
     r = check(SOURCE)
     text = render_run([r], 0.5, Style(False))
     assert "✓ <test>:2  claim good: (a + b)^2 = a^2 + 2*a*b + b^2   proved · rational normal form" in text
-    assert "✗ <test>:3  claim bad" in text
+    assert "✗ <test>:3  claim bad: (a + b)^2 = a^2 + b^2   refuted · counterexample (exact or certified" in text
     assert "fails at a = 1, b = 1: left side = 4, right side = 2" in text
     assert "! <test>:4  syntax error: expected an expression after `<=`" in text
     assert "^" in text  # a caret under the error
