@@ -1,4 +1,5 @@
 """Monotone substitution (gcongr): certificates, side conditions, and what it refuses."""
+import pytest
 import sympy as sp
 
 from proofcheck.deciders import gcongr
@@ -37,3 +38,17 @@ def test_cited_facts_appear_in_the_report(check):
     it = [i for i in check(text).items if i.name == "k"][0]
     assert it.status == "proved"
     assert "gcongr" in it.steps[0].verdict.method and "2 >= 0" in it.steps[0].verdict.method
+
+
+@pytest.mark.parametrize("formula", [
+    "exp(|f(x) - f(y)|) <= exp(L*|x - y|) + c",    # c may be negative
+    "-|f(x) - f(y)| <= -L*|x - y|",                # multiplying by -1 reverses
+    "|f(x) - f(y)| + 1 <= L*|x - y| + c",
+    "(|f(x) - f(y)| - 1)^2 <= (L*|x - y| - 1)^2",  # squaring is monotone only on [0, oo)
+])
+def test_false_substitutions_are_never_accepted(check, formula):
+    text = ("let x, y, c : real\nlet L : real, nonneg\nfun f : real -> real\n"
+            "assume lip : forall u, v: |f(u) - f(v)| <= L*|u - v|\n"
+            f"claim k : {formula} by lip\n")
+    it = [i for i in check(text).items if i.name == "k"][0]
+    assert it.status == "refuted", it.steps[0].verdict

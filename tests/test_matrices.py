@@ -99,6 +99,9 @@ def test_spectral_norm_facts_are_evidence_from_random_matrices(check, formula):
     ("(C + D)^2 = C^2 + 2*C*D + D^2", {"n": "2"}),
     ("C*D = D*C", {"n": "2"}),
     ("trace(C*D) >= 0", {"n": "1"}),
+    ("I(n)*C = C^T", {"n": "2"}),
+    ("I(n)*C*I(n) = 2*C", {"n": "1"}),
+    ("(C + D)^3 = C^3 + 3*C^2*D + 3*C*D^2 + D^3", {"n": "2"}),
 ])
 def test_false_claims_are_refuted_at_the_smallest_failing_size(check, formula, size):
     it, vs = status(check, formula)
