@@ -31,11 +31,16 @@ def _expansion_too_big(e) -> bool:
 
 def exp_polynomial_form(e):
     """Rewrite hyperbolic/trig functions and sigmoids in exponentials, then
-    replace each exp(c*u + ...) by powers of fresh positive symbols.
+    replace each exp(c*u + ...) by powers of fresh symbols.
 
+    A fresh symbol stands for exp(u/den) and carries only what is true of it:
+    it is positive when u is real, and has no assumption at all otherwise
+    (exp(I*x) is a complex number of modulus 1: calling it positive would let
+    SymPy drop |.|, max and sqrt of squares, and prove |cos(x)| = cos(x)).
     If the result cancels to 0 as a rational function of those symbols, the
     original is 0 wherever it is defined (a substitution instance of a
-    rational-function identity). Returns the rational expression or None.
+    rational-function identity, valid for complex values). Returns the
+    rational expression or None.
     """
     e = e.rewrite(sp.exp)
     e = _canonical_exp_arguments(e)
@@ -55,7 +60,7 @@ def exp_polynomial_form(e):
             coeff, rest = sp.Integer(1), arg
         key = rest
         if key not in fresh:
-            fresh[key] = (sp.Dummy("E", positive=True), [])
+            fresh[key] = (sp.Dummy("E", positive=True) if key.is_extended_real is True else sp.Dummy("E"), [])
         fresh[key][1].append(coeff)
     for key, (sym, coeffs) in fresh.items():
         den = sp.ilcm(*[c.q for c in coeffs]) if coeffs else 1
