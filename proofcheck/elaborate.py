@@ -31,7 +31,7 @@ BUILTIN_FACTS = {"triangle", "rev_triangle", "abs_mul", "exp_ge", "log_le", "am_
 SCALAR_ASSUMPTIONS = {"positive": {"positive": True}, "negative": {"negative": True},
                       "nonneg": {"nonnegative": True}, "nonpos": {"nonpositive": True},
                       "nonzero": {"nonzero": True}}
-MATRIX_ASSUMPTIONS = {"symmetric", "psd", "pd"}
+MATRIX_ASSUMPTIONS = {"symmetric", "psd", "pd", "invertible"}  # pd implies invertible, psd and symmetric
 
 
 class ElabError(Exception):
@@ -653,7 +653,7 @@ def make_variable(name: str, type_name: str, dims: list, assumptions: list, span
             raise ElabError(span, "write `matrix(m, n)` or `vector(n)`")
         for a, a_span in assumptions:
             if a not in MATRIX_ASSUMPTIONS:
-                raise ElabError(a_span, f"unknown assumption `{a}`; a matrix may be symmetric, psd or pd")
+                raise ElabError(a_span, f"unknown assumption `{a}`; a matrix may be symmetric, psd, pd or invertible")
             if type_name == "vector":
                 raise ElabError(a_span, f"`{a}` is an assumption on square matrices, not vectors")
         shape = (dims[0], dims[1]) if want == 2 else (dims[0], sp.Integer(1))
