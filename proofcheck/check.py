@@ -8,7 +8,9 @@ item, following LANGUAGE.md §4 and §7.
 from __future__ import annotations
 
 import difflib
+import threading
 import time
+from contextlib import contextmanager
 import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,9 +20,10 @@ import sympy as sp
 from . import syntax as S
 from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fact, FForall, FImplies, Rel, Scope,
                         Term, VarInfo, canonical, make_variable)
-from .obligations import EqualTask, StepTask
+from . import budget, gate
+from .obligations import DomainTask, EqualTask, StepTask
 from .parse import parse_document
-from .verdict import CHECKED, ERROR, PROVED, UNKNOWN, Verdict, weakest
+from .verdict import CHECKED, ERROR, ORDER, PROVED, UNKNOWN, Verdict, weakest
 
 
 @dataclass
@@ -40,6 +43,8 @@ class StepResult:
     hints: list
     verdict: Verdict | None = None
     task: int | None = None
+    cited: list = field(default_factory=list)      # the Fact objects cited
+    in_scope: dict = field(default_factory=dict)   # name -> Fact, for suggested citations
 
 
 @dataclass
@@ -57,6 +62,7 @@ class ItemResult:
     parts: list = field(default_factory=list)  # other items whose verdicts count (haves)
     match_tasks: list = field(default_factory=list)
     match_info: dict = field(default_factory=dict)
+    domain_tasks: list = field(default_factory=list)  # theorems: is the statement defined everywhere?
 
 
 @dataclass
@@ -93,6 +99,17 @@ def implies_rel(have: str, want: str) -> bool:
     return want in {"=": {"<=", ">="}, "<": {"<=", "!="}, ">": {">=", "!="}}.get(have, set())
 
 
+@contextmanager
+def _elaboration_limit(seconds: float):
+    """Reading a statement is bounded in time too (huge definitions, sizes): in the
+    main thread the same safety net as the workers' (budget.wall_limit)."""
+    if threading.current_thread() is threading.main_thread():
+        with budget.wall_limit(max(1.0, seconds)):
+            yield
+    else:
+        yield
+
+
 # --------------------------------------------------------------------- checker
 class FileChecker:
     def __init__(self, doc: S.Document, options: Options):
@@ -102,6 +119,7 @@ class FileChecker:
         self.scope = Scope()
         self.tasks: list = []
         self.items: list[ItemResult] = []
+        self.fact_items: dict = {}   # id(Fact) -> the ItemResult that states it (claims, theorems, haves)
 
     def add_task(self, task) -> int:
         self.tasks.append(task)
@@ -123,12 +141,22 @@ class FileChecker:
             item.own = Verdict(ERROR, "syntax", p.message)
             self.items.append(item)
         for st in self.doc.statements:
+            kind = {"Let": "declaration", "Fun": "declaration", "Def": "declaration",
+                    "Assume": "assume"}.get(type(st).__name__, type(st).__name__.lower())
+            before = len(self.items), len(self.tasks)
             try:
-                getattr(self, "_s_" + type(st).__name__)(st)
+                with _elaboration_limit(self.options.timeout):
+                    getattr(self, "_s_" + type(st).__name__)(st)
             except ElabError as err:
-                kind = {"Let": "declaration", "Fun": "declaration", "Def": "declaration",
-                        "Assume": "assume"}.get(type(st).__name__, type(st).__name__.lower())
                 self.error_item(kind, getattr(st, "name", None), st.span, err.message)
+            except (budget.OutOfTime, RecursionError, MemoryError) as exc:
+                # drop what the statement had half built, and say which bound it hit
+                del self.items[before[0]:]
+                del self.tasks[before[1]:]
+                why = {budget.OutOfTime: f"reading it took longer than the time limit ({self.options.timeout:g} s)",
+                       RecursionError: "it is nested too deeply to read",
+                       MemoryError: "reading it ran out of memory"}[type(exc)]
+                self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
         self.items.sort(key=lambda it: (it.span.line, it.span.column))
 
     # -- declarations
@@ -178,7 +206,9 @@ class FileChecker:
                             f"(line {self.scope.facts[name].line})")
         if name in BUILTIN_FACTS:
             raise ElabError(S.Span(line, 1, line, 2), f"`{name}` is the name of a built-in fact; choose another")
-        self.scope.facts[name] = Fact(name, kind, formula, line)
+        fact = Fact(name, kind, formula, line)
+        self.scope.facts[name] = fact
+        return fact
 
     def _s_Assume(self, st: S.Assume):
         formula = self.el.formula(st.formula, self.scope)
@@ -250,13 +280,16 @@ class FileChecker:
         for rel, prem in self._goals(formula, list(premises)):
             task = self._step_task(rel, prem, facts, st.hints, local)
             item.steps.append(StepResult(rel.span, rel.rel, rel.lhs_text, rel.rhs_text,
-                                         [h.name for h in st.hints], task=self.add_task(task)))
+                                         [h.name for h in st.hints], task=self.add_task(task),
+                                         cited=list(facts), in_scope={f.name: f for f in task.uncited}))
         return item, formula
 
     def _s_Claim(self, st: S.Claim):
         item, formula = self._formula_item("claim", st.name, st, self.scope)
         if formula is not None:
-            self._register(st.name, "claim", formula, st.span.line)
+            fact = self._register(st.name, "claim", formula, st.span.line)
+            if fact is not None:
+                self.fact_items[id(fact)] = item
 
     # -- theorems
     def _s_Theorem(self, st: S.Theorem):
@@ -281,7 +314,24 @@ class FileChecker:
             item.own = Verdict(UNKNOWN, "", "no proof given")
         else:
             self._check_proof(st, item, goal, variables, premises)
-        self._register(st.name, "theorem", formula, st.span.line)
+        self._statement_domain(item, formula)
+        fact = self._register(st.name, "theorem", formula, st.span.line)
+        if fact is not None:
+            self.fact_items[id(fact)] = item
+
+    def _statement_domain(self, item: ItemResult, formula):
+        """A theorem's statement must be defined wherever the declarations allow."""
+        kinds: dict = {}
+        for sym, a in self.scope.matrix_facts:
+            kinds.setdefault(sym, set()).add(a)
+        kinds = {m: tuple(sorted(k)) for m, k in kinds.items()}
+        for rel, premises in self._goals(formula, []):
+            exprs = [e for e in (rel.lhs, rel.rhs) if not rel.is_matrix]
+            if not rel.conds and not any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in exprs):
+                continue
+            task = DomainTask(exprs, tuple(rel.conds), list(premises), seed=self.seed_for(item.span),
+                              timeout=self.options.timeout, matrix_kinds=kinds)
+            item.domain_tasks.append(self.add_task(task))
 
     def _check_proof(self, st: S.Theorem, item: ItemResult, goal, variables, premises):
         proof = st.proof
@@ -297,6 +347,7 @@ class FileChecker:
                     hitem.own = Verdict(ERROR, "", f"`{have.name}` is already the name of a fact")
                 else:
                     local[have.name] = Fact(have.name, "have", hformula, have.span.line)
+                    self.fact_items[id(local[have.name])] = hitem
         if proof.start is None:
             item.own = Verdict(ERROR, "", "the proof has no chain: write the first expression, then one "
                                "step per line (`<= E  by h`)")
@@ -334,7 +385,9 @@ class FileChecker:
                             raise ElabError(h.span, f"`{h.name}` is stated below this step")
                     facts = self._resolve(step.hints, visible)
                     rel = self.el.relation(prev, step.rel, cur, prev_node, step.expr)
-                    sr.task = self.add_task(self._step_task(rel, premises, facts, step.hints, visible))
+                    task = self._step_task(rel, premises, facts, step.hints, visible)
+                    sr.task = self.add_task(task)
+                    sr.cited, sr.in_scope = list(facts), {f.name: f for f in task.uncited}
                 except ElabError as err:
                     sr.verdict = Verdict(ERROR, "", err.message)
                 prev, prev_node = cur, step.expr
@@ -358,7 +411,8 @@ class FileChecker:
         elif implies_rel(S.FLIP[composed], goal.rel):
             pairs = ((first, goal.rhs), (last, goal.lhs))
         else:
-            item.own = Verdict(ERROR, "chain check", shows + ", a weaker relation")
+            what = "a stronger relation" if implies_rel(goal.rel, composed) else "a relation it does not imply"
+            item.own = Verdict(ERROR, "chain check", f"{shows}, {what}")
             return
         is_matrix = goal.is_matrix
         for a_term, b in pairs:
@@ -390,36 +444,57 @@ class FileChecker:
                     item.own = Verdict(UNKNOWN if timed else ERROR, "chain check",
                                        item.match_info["shows"] + (" (could not compare the ends in time)"
                                                                    if timed else ""))
-        self._settle_suggestions()
-        # items with parts (theorems with haves) last, so that their parts are final
-        for item in sorted(self.items, key=lambda it: bool(it.parts)):
-            statuses = [st.verdict.status for st in item.steps if st.verdict]
-            if item.own:
-                statuses.append(item.own.status)
-            statuses += [p.status for p in item.parts]
-            item.status = weakest(statuses)
+            for i in item.domain_tasks:
+                v = results[i]
+                if v.status != PROVED and (item.own is None or ORDER[v.status] < ORDER[item.own.status]):
+                    item.own = v
+        # citations carry verdicts: settle items in an order where every fact is
+        # settled before the steps that cite it (facts are stated before they are cited)
+        self._status_memo: dict = {}
+        for item in self.items:
+            self._settled_status(item)
+        for item in self.items:
             item.message, item.method = self._summary(item)
 
-    def _settle_suggestions(self):
-        """Keep only suggested citations of facts that hold (assumptions, built-ins,
-        or items proved or checked); otherwise give the verdict the step had without them."""
+    def _settled_status(self, item: ItemResult) -> str:
+        key = id(item)
+        if key in self._status_memo:
+            return self._status_memo[key]
+        self._status_memo[key] = UNKNOWN  # a cycle (impossible: facts are cited after they are stated)
+        for st in item.steps:
+            if st.verdict is not None:
+                st.verdict = self._settled_step(st)
+        statuses = [st.verdict.status for st in item.steps if st.verdict]
+        if item.own:
+            statuses.append(item.own.status)
+        statuses += [self._settled_status(p) for p in item.parts]
+        item.status = weakest(statuses)
+        self._status_memo[key] = item.status
+        return item.status
+
+    def _fact_status(self, fact) -> str:
+        """assume and built-in facts hold; claims, theorems and haves as settled."""
+        item = self.fact_items.get(id(fact))
+        if fact.kind in ("assume", "builtin") or item is None:
+            return PROVED
+        return self._settled_status(item)
+
+    def _settled_step(self, st: StepResult) -> Verdict:
         from .decide import follows_message
-        holds = {}
-        for item in self.items:
-            if item.name and item.kind in ("claim", "have", "theorem"):
-                statuses = [st.verdict.status for st in item.steps if st.verdict] + \
-                    ([item.own.status] if item.own else [])
-                holds[item.name] = all(s in (PROVED, CHECKED) for s in statuses)
-        for item in self.items:
-            for st in item.steps:
-                v = st.verdict
-                if v is None or "suggested" not in v.detail:
-                    continue
-                good = [n for n in v.detail["suggested"] if holds.get(n, True)]
-                if good:
-                    v.message = follows_message(good)
-                else:
-                    st.verdict = v.detail["otherwise"]
+        v = st.verdict
+        if "suggested" in v.detail:
+            # suggest only facts that are themselves proved (a refuted claim proves too much)
+            good = [n for n in v.detail["suggested"]
+                    if n not in st.in_scope or self._fact_status(st.in_scope[n]) == PROVED]
+            if good:
+                v.message = follows_message(good)
+                v.detail["suggested"] = good
+            else:
+                v = v.detail["otherwise"]
+        uses = v.detail.get("uses")
+        cited = [(f.name, self._fact_status(f)) for f in st.cited
+                 if f.kind in gate.CITED_KINDS and (uses is None or f.name in uses)]
+        return gate.cap_by_citations(v, cited)
 
     @staticmethod
     def _summary(item: ItemResult):

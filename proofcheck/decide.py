@@ -9,15 +9,15 @@ proof, no violation and enough sample points agreeing; everything else is
 from __future__ import annotations
 
 import random
-import time
 from fractions import Fraction
 
 import sympy as sp
 
+from . import budget, gate
 from . import facts as factlib
 from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
 from .elaborate import FAnd, Rel
-from .obligations import EqualTask, StepTask
+from .obligations import DomainTask, EqualTask, StepTask
 from .syntax import FLIP
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 
@@ -28,9 +28,18 @@ MAX_SUM_EXPAND = 200
 
 
 def run_task(task):
-    if isinstance(task, EqualTask):
-        return decide_equal(task)
-    return decide_step(task)
+    """Decide one task. The wall clock is only a safety net: when it fires the
+    answer is `unknown`, never `checked` or `proved` (see budget.py)."""
+    try:
+        with budget.wall_limit(0.9 * task.timeout):
+            if isinstance(task, EqualTask):
+                return decide_equal(task)
+            if isinstance(task, DomainTask):
+                return decide_domain(task)
+            return decide_step(task)
+    except budget.OutOfTime:
+        return Verdict(UNKNOWN, "limits", f"time limit: no verdict within {task.timeout:g} s "
+                       f"(a safety net; raise it with --timeout)")
 
 
 # ------------------------------------------------------------------ preparing
@@ -102,20 +111,23 @@ def known_intervals(premises) -> dict:
 
 
 # -------------------------------------------------------------------- proving
-def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
+NEVER = lambda: 1e9  # noqa: E731 - deciders still accept a time_left; it no longer decides anything
+
+
+def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
     """A method name if `lhs rel rhs` holds wherever defined, else None; plus a
-    candidate counterexample point from the solvers, if one was produced."""
+    candidate counterexample point from the solvers, if one was produced.
+    Every search here is bounded by counted work; `time_left` is ignored."""
     candidate = None
     if rel == "=":
-        method = algebra.prove_equal(lhs, rhs, time_left)
+        method = algebra.prove_equal(lhs, rhs, NEVER)
         if method:
             return method, None
-        if time_left() > 0.2:
-            r = realarith.z3_decide(lhs, "=", rhs, premises, known, int(min(2.0, time_left()) * 1000), conds)
-            if r and r[0] == "proved":
-                return r[1], None
-            if r and r[0] == "candidate":
-                candidate = r[1]
+        r = realarith.z3_decide(lhs, "=", rhs, premises, known, budget.Z3_RLIMIT, conds)
+        if r and r[0] == "proved":
+            return r[1], None
+        if r and r[0] == "candidate":
+            candidate = r[1]
         return None, candidate
     if rel in ("<", "<="):
         d, srel = rhs - lhs, (">" if rel == "<" else ">=")
@@ -126,28 +138,27 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left, conds=()):
     form = bounds.prove_sign(d, srel, known)
     if form is not None:
         return "signs and ranges of the terms (interval bounds)", None
-    free = [s for s in d.free_symbols if isinstance(s, sp.Symbol)]
+    free = sorted((s for s in d.free_symbols if isinstance(s, sp.Symbol)), key=str)
     if len(free) == 1 and not premises_beyond(premises, free[0]):
         x = free[0]
         if _is_rational_in(d, x):
             iv = bounds.symbol_interval(x)
             if x in known:
                 iv = bounds.intersect(iv, known[x])
-            r = realarith.univariate(d, srel, x, iv, lambda: time_left() > 0)
+            r = realarith.univariate(d, srel, x, iv)
             if r and r[0] == "proved":
                 return r[1], None
             if r and r[0] == "counterexample":
                 candidate = r[1]
-    if time_left() > 0.2:
-        r = realarith.z3_decide(lhs, rel, rhs, premises, known, int(min(3.0, time_left()) * 1000), conds)
-        if r and r[0] == "proved":
-            return r[1], None
-        if r and r[0] == "candidate":
-            if r[2] and all(isinstance(p, tuple) for p in premises):
-                candidate = dict(candidate or r[1])
-                candidate["__exact_sat__"] = r[1]
-            elif candidate is None:
-                candidate = r[1]
+    r = realarith.z3_decide(lhs, rel, rhs, premises, known, budget.Z3_RLIMIT, conds)
+    if r and r[0] == "proved":
+        return r[1], None
+    if r and r[0] == "candidate":
+        if r[2] and all(isinstance(p, tuple) for p in premises):
+            candidate = dict(candidate or r[1])
+            candidate["__exact_sat__"] = r[1]
+        elif candidate is None:
+            candidate = r[1]
     return None, candidate
 
 
@@ -171,11 +182,10 @@ def _is_rational_in(d, x) -> bool:
         return False
 
 
-def prove_condition(c, premises, known, time_left):
-    if bounds.prove_sign(c.expr, c.rel, known) is not None:
-        return True
-    r = realarith.z3_decide(c.expr, c.rel, sp.Integer(0), premises, known, int(min(1.0, max(0.05, time_left())) * 1000))
-    return bool(r and r[0] == "proved")
+def prove_condition(c, premises, known, time_left=NEVER, matrix_kinds=None):
+    """Is the domain condition `c` proved? (The gate's own test, for deciders that
+    want to know early.)"""
+    return gate.prove_condition(c.expr, c.rel, premises, known, matrix_kinds)
 
 
 # ------------------------------------------------------------------- deciding
@@ -211,21 +221,19 @@ def _refutable_facts(facts):
     return ground_facts, function_facts
 
 
+def _prepared_conds(task):
+    return [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
+
+
 def decide_step(task: StepTask) -> Verdict:
-    start = time.monotonic()
-    deadline = start + 0.85 * task.timeout
-
-    def time_left():
-        return deadline - time.monotonic()
-
+    """Search for a counterexample, then a proof, then evidence; every `proved`
+    goes through the gate (gate.admit) before it is returned."""
     lhs, rhs = prepare(task.lhs), prepare(task.rhs)
-    conds = [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
-    if task.is_matrix:
-        from dataclasses import replace
-        from .deciders import matrices
-        return matrices.decide(replace(task, lhs=lhs, rhs=rhs, conds=tuple(conds)), time_left)
-
+    conds = _prepared_conds(task)
     premises, premises_ground = ground(task.premises)
+    if task.is_matrix:
+        return _decide_matrix_step(task, lhs, rhs, conds, premises)
+
     cited_facts = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     known = known_intervals(premises)
 
@@ -242,67 +250,82 @@ def decide_step(task: StepTask) -> Verdict:
                               function_facts=checkable[1] if checkable else [])
     rng = random.Random(task.seed)
     if can_refute:
-        quick = numeric.search(problem, rng, QUICK_POINTS, time_left, local=False)
+        quick = numeric.search(problem, rng, QUICK_POINTS, NEVER, local=False)
         if quick.kind == "counterexample":
-            return _refuted_unless_uncited(quick, task, lhs, rhs, premises, known, conds, time_left)
+            return _refuted_unless_uncited(quick, task, lhs, rhs, premises, known, conds)
 
     # proving: first without the cited facts, then with their instances
     step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
-    method, candidate = prove_relation(lhs, task.rel, rhs, premises, known, time_left, conds)
+    method, candidate = prove_relation(lhs, task.rel, rhs, premises, known, NEVER, conds)
+    uses: list = []          # names of the cited facts the proof used
+    used_instances: list = []  # and their instances, for the vacuity check
+    own_facts = [f for f in cited_facts if f.kind != "builtin"]
     if not method and "mvt" in task.hints:
-        method = mvt.prove(lhs, task.rel, rhs, [f for f in cited_facts if f.kind != "builtin"], time_left)
-    if not method and cited_facts and time_left() > 0.1:
+        method = mvt.prove(lhs, task.rel, rhs, own_facts, NEVER)
+        if method:
+            uses = [f.name for f in own_facts]
+            used_instances = _fact_instances(own_facts, step_exprs)
+    if not method and cited_facts:
         insts = _fact_instances(cited_facts, step_exprs)
         if insts:
             method = gcongr.prove(lhs, task.rel, rhs, insts, known)
+            if method:
+                uses, used_instances = sorted({n for n, _ in insts}), insts
         if insts and not method:
             r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in insts], known,
-                                    int(min(3.0, time_left()) * 1000), conds, labels=[n for n, _ in insts])
+                                    budget.Z3_RLIMIT, conds, labels=[n for n, _ in insts])
             if r and r[0] == "proved":
                 method = "cited facts instantiated at the step's terms, then real arithmetic (Z3)"
                 if len(r) > 2 and r[2]:
                     method += " — used " + r[2]
+                uses, used_instances = sorted(set(r[3])), insts
             elif r and r[0] == "candidate":
                 candidate = r[1]
-    unproved_conds = []
+    rejection = None
     if method:
-        for c in conds:
-            if time_left() <= 0 or not prove_condition(c, premises, known, time_left):
-                unproved_conds.append(c)
-        if not unproved_conds:
-            return Verdict(PROVED, method, "")
+        proof = Verdict(PROVED, method, "", detail={"uses": uses})
+        rejection = gate.admit(task, proof, premises, known, used_instances, lhs, rhs, conds)
+        if rejection is None:
+            return proof
 
     exact_sat = candidate.pop("__exact_sat__", None) if candidate else None
     deep = None
-    if can_refute and time_left() > 0:
+    if can_refute:
         if candidate:
             problem.extra_points = [candidate]
-        deep = numeric.search(problem, rng, DEEP_POINTS, time_left, local=True)
+        deep = numeric.search(problem, rng, DEEP_POINTS, NEVER, local=True)
         if deep.kind == "counterexample":
-            return _refuted_unless_uncited(deep, task, lhs, rhs, premises, known, conds, time_left)
+            return _refuted_unless_uncited(deep, task, lhs, rhs, premises, known, conds)
 
-    if method and unproved_conds:
-        whys = "; ".join(sorted({f"`{_short(c.expr)}` {c.rel} 0 ({c.why})" for c in unproved_conds}))
-        return Verdict(UNKNOWN, method, f"the relation holds where both sides are defined ({method}), "
-                       f"but I could not show the step is always defined: {whys}")
-    verdict = _without_proof(task, problem, deep, can_refute, time_left)
+    if rejection is not None:
+        return Verdict(UNKNOWN, method, rejection.reason, detail={"gate": rejection.kind})
+    verdict = _without_proof(task, problem, deep, can_refute)
     if exact_sat is not None and premises_ground and not task.facts and verdict.status in (CHECKED, UNKNOWN):
         shown = ", ".join(f"{s.name} ≈ {float(v):.6g}" for s, v in exact_sat.items() if isinstance(s, sp.Symbol))
         verdict = Verdict(UNKNOWN, "real arithmetic (Z3)",
                           f"false according to Z3 (a counterexample near {shown}), but it could not be confirmed "
                           f"in exact arithmetic: its values may be irrational")
     # would an uncited fact prove it?
-    if task.uncited and time_left() > 0.1:
-        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left)
+    if task.uncited:
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
         if names:
             return _follows_from(names, verdict)
     return verdict
 
 
-def _without_proof(task, problem, deep, can_refute, time_left) -> Verdict:
+def _decide_matrix_step(task, lhs, rhs, conds, premises) -> Verdict:
+    from dataclasses import replace
+    from .deciders import matrices
+    verdict = matrices.decide(replace(task, lhs=lhs, rhs=rhs, conds=tuple(conds)), NEVER)
+    if verdict.status == PROVED:
+        rejection = gate.admit(task, verdict, premises, {}, (), lhs, rhs, conds)
+        if rejection is not None:
+            return Verdict(UNKNOWN, verdict.method, rejection.reason, detail={"gate": rejection.kind})
+    return verdict
+
+
+def _without_proof(task, problem, deep, can_refute) -> Verdict:
     """The verdict when nothing proved or refuted the step: checked or unknown."""
-    if time_left() <= 0 and not deep:
-        return Verdict(UNKNOWN, "limits", f"no proof found within the time limit ({task.timeout:g} s)")
     reason = "" if can_refute else "; a counterexample cannot be confirmed against the premises or cited facts"
     if deep is not None and deep.kind == "evidence":
         if task.rel == "!=":
@@ -335,47 +358,50 @@ def follows_message(names) -> str:
             f"`by {', '.join(names)}`")
 
 
-def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds, time_left) -> Verdict:
+def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> Verdict:
     """A counterexample to the step as cited; but if a fact in scope that was not
     cited proves the step, the student forgot a citation: say that instead."""
-    if task.uncited and time_left() > 0.05 and not outcome.message.startswith("undefined"):
+    if task.uncited and not outcome.message.startswith("undefined"):
         step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
-        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left)
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
         if names:
             return _follows_from(names, _refuted(outcome, task))
     return _refuted(outcome, task)
 
 
-def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, time_left):
-    """Names of facts in scope, not cited, each of which alone (with the cited ones) proves the step."""
+MAX_SUGGESTION_TRIES = 12
+
+
+def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs):
+    """Names of facts in scope, not cited, each of which alone (with the cited ones)
+    proves the step. Bounded by a count of facts tried and Z3's rlimit."""
     # a fact can make the relation hold, never make an undefined step defined
-    if any(not prove_condition(c, premises, known, time_left) for c in conds):
+    if gate.unproved_domain([lhs, rhs], conds, premises, known, task.matrix_kinds):
         return []
     cited = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     base = [i for _, i in _fact_instances(cited, step_exprs)]
     found = []
-    budget_end = time.monotonic() + max(0.05, 0.5 * time_left())
+    tries = 0
     for fact in task.uncited:
-        if time.monotonic() > budget_end:
-            break
         f = factlib.builtin_fact(fact.name) if fact.kind == "builtin" else fact
         if f.formula is None and fact.name != "mvt":
             continue
+        if tries >= MAX_SUGGESTION_TRIES:
+            break
         if fact.name == "mvt":
+            tries += 1
             if mvt.prove(lhs, task.rel, rhs, [g for g in task.facts if g.kind != "builtin"] +
-                         [g for g in task.uncited if g.kind != "builtin"], time_left):
+                         [g for g in task.uncited if g.kind != "builtin"], NEVER):
                 found.append("mvt")
             continue
         insts = [i for _, i in _fact_instances([f], step_exprs)]
         if f.name in factlib.IMPLIED_BY_ENCODING or not insts:
             continue
-        ms = int(max(0.05, min(0.5, budget_end - time.monotonic())) * 1000)
-        r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, ms, conds)
+        tries += 1
+        r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, budget.Z3_RLIMIT_SMALL, conds)
         if r and r[0] == "proved":
             # a fact that contradicts the declarations proves anything: never suggest it
-            zero = sp.Integer(0)
-            contradiction = realarith.z3_decide(zero, "!=", zero, premises + base + insts, known, ms)
-            if contradiction and contradiction[0] == "proved":
+            if gate.contradiction(premises, [(fact.name, i) for i in base + insts], known) is not None:
                 continue
             found.append(fact.name)
             if len(found) >= 3:
@@ -400,14 +426,37 @@ def _refuted(outcome: numeric.Outcome, task=None) -> Verdict:
 
 
 def decide_equal(task: EqualTask) -> Verdict:
-    start = time.monotonic()
-    deadline = start + 0.85 * task.timeout
+    """Are a chain's end and the statement's side equal expressions? (Their
+    domains are checked where they occur: in the steps and the statement.)"""
     if task.is_matrix or task.a.has(sp.MatrixSymbol) or task.b.has(sp.MatrixSymbol):
         from .deciders import matrices
         ok = matrices.structurally_equal(task.a, task.b)
         return Verdict(PROVED if ok else UNKNOWN, "matrix normal form", "")
     a, b = prepare(task.a), prepare(task.b)
-    method = algebra.prove_equal(a, b, lambda: deadline - time.monotonic())
+    method = algebra.prove_equal(a, b, NEVER)
     if method:
         return Verdict(PROVED, method, "")
     return Verdict(UNKNOWN, "", "not shown equal")
+
+
+def decide_domain(task: DomainTask) -> Verdict:
+    """A theorem's statement must be defined wherever the declarations and its
+    premises allow (the domain rule applies to it as to every step)."""
+    exprs = [prepare(e) for e in task.exprs]
+    conds = _prepared_conds(task)
+    premises, premises_ground = ground(task.premises)
+    known = known_intervals(premises)
+    missing = gate.unproved_domain(exprs, conds, premises, known, task.matrix_kinds)
+    if not missing:
+        return Verdict(PROVED, "domain conditions proved", "")
+    scalar = not any(gate._has_matrix(e) for e in exprs + [c.expr for c in conds])
+    if scalar and premises_ground:
+        zero = sp.Integer(0)
+        problem = numeric.Problem(zero, "=", zero, conds, premises, known)
+        found = numeric.search(problem, random.Random(task.seed), DEEP_POINTS, NEVER, local=False)
+        if found.kind == "counterexample":
+            v = _refuted(found)
+            v.message = "the statement is " + v.message.replace("fails at", "not defined at", 1)
+            return v
+    return Verdict(UNKNOWN, "", "could not show that the statement is defined wherever the declarations "
+                   "allow: " + "; ".join(missing))

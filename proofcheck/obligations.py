@@ -31,3 +31,14 @@ class EqualTask:
     b: object
     timeout: float = 5.0
     is_matrix: bool = False
+
+
+@dataclass
+class DomainTask:
+    """Is a theorem's statement defined wherever its declarations and premises allow?"""
+    exprs: list                  # the statement's sides
+    conds: tuple                 # elaborate.Condition
+    premises: list
+    seed: int = 0
+    timeout: float = 5.0
+    matrix_kinds: dict = field(default_factory=dict)

@@ -16,6 +16,7 @@ from fractions import Fraction
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .. import budget
 from .bounds import INF, Bounds, Interval, symbol_interval
 
 # ---------------------------------------------------------------- univariate
@@ -307,12 +308,18 @@ def _rat(v):
     return sp.Rational(v)
 
 
-def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int, conds=(), labels=None):
+def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, conds=(), labels=None,
+              track_all: bool = False):
     """Try to prove `lhs rel rhs` from hypotheses with Z3.
 
     hypotheses: (l, rel, r) tuples or ground formulas; conds: the goal's domain
-    conditions, assumed (they are proved separately). Returns ("proved", text),
-    ("candidate", {symbol or atom: Fraction}) or None.
+    conditions, assumed (they are proved separately, by the gate). The search is
+    bounded by Z3's deterministic resource limit `rlimit` (counted work), never
+    by time, so the answer does not depend on the machine's speed.
+    labels name the last len(labels) hypotheses (all of them with track_all);
+    the unsat core then says which were used.
+    Returns ("proved", text, used text, [used labels]), ("candidate", {symbol or
+    atom: Fraction}, exact) or None.
     """
     try:
         import z3
@@ -326,11 +333,11 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int, conds=(), label
     except (Untranslatable, z3.Z3Exception, RecursionError, TypeError):
         return None
     s = z3.Solver(ctx=p.ctx)
-    s.set("timeout", max(1, int(timeout_ms)))
+    s.set("rlimit", max(1, int(rlimit)))
     for c in p.side:
         s.add(c)
     tracked = {}
-    n_plain = len(hypotheses) - (len(labels) if labels else 0)
+    n_plain = 0 if track_all else len(hypotheses) - (len(labels) if labels else 0)
     for k, h in enumerate(hyps):
         if labels and n_plain <= k < len(hypotheses):
             b = z3.Bool(f"h{k}", p.ctx)
@@ -344,14 +351,15 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, timeout_ms: int, conds=(), label
     except z3.Z3Exception:
         return None
     if answer == z3.unsat:
-        used = ""
+        used, used_labels = "", list(labels or [])
         if tracked:
             try:
                 core = [tracked[b.get_id()] for b in s.unsat_core() if b.get_id() in tracked]
                 used = "; ".join(f"{name}: {_show_formula(f)}" for name, f in core[:4])
+                used_labels = [name for name, _ in core]
             except z3.Z3Exception:
                 used = ""
-        return ("proved", "real arithmetic (Z3 nlsat: the negation is unsatisfiable)", used)
+        return ("proved", "real arithmetic (Z3 nlsat: the negation is unsatisfiable)", used, used_labels)
     if answer == z3.sat:
         m = s.model()
         point = {}

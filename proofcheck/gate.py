@@ -1,0 +1,183 @@
+"""The gate every `proved` passes through.
+
+Deciders search for proofs; none of them may say `proved` by itself. A step, a
+chain's end comparison or a theorem becomes `proved` only after this module has
+re-checked the three things no decider may forget (docs/soundness.md):
+
+1. **Domains** (`admit`, in the worker): every condition under which the step's
+   expressions are defined (denominators, logarithms, roots, `inv` of a matrix,
+   sums whose range may run backwards) is proved from the declarations and
+   premises, by a sound method, whatever the decider did.
+2. **No vacuous proofs** (`admit`): the premises and the cited facts' instances
+   are satisfiable; when Z3 shows them contradictory the step is `unknown`, and
+   the message names the facts that contradict each other.
+3. **Citations carry their verdicts** (`settle_citations`, after every step is
+   decided): a step proved or checked *from* a claim, theorem or `have` is at most
+   as strong as that fact, transitively; assumptions count as true and built-in
+   facts as theorems.
+
+The functions here are small on purpose: this file, `bounds.prove_sign`,
+`realarith.z3_decide` and the deciders' own proofs are the trusted base.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import budget
+from .verdict import CHECKED, ERROR, PROVED, REFUTED, UNKNOWN, Verdict
+
+
+@dataclass
+class Rejection:
+    """Why the gate refused a `proved`: `reason` is shown to the user."""
+    reason: str
+    kind: str  # "domain", "vacuous", "range"
+
+
+# --------------------------------------------------------------- 1. domains
+def range_conditions(exprs) -> list:
+    """`hi - lo + 1 >= 0` for every sum or product whose range is symbolic.
+
+    The language says a sum over an empty range is 0 (a product 1); SymPy's
+    convention for a range that runs backwards (Karr's) is different, so a proof
+    may use a sum's closed form only where the range is known not to run
+    backwards."""
+    out, seen = [], set()
+    for e in exprs:
+        if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
+            continue
+        for sub in sp.preorder_traversal(e):
+            if isinstance(sub, (sp.Sum, sp.Product)):
+                for (_, lo, hi) in sub.limits:
+                    count = sp.expand(hi - lo + 1)
+                    if count.is_Number or count in seen:
+                        continue
+                    if any(count.has(l[0]) for l in sub.limits):
+                        continue  # a range depending on an outer index: checked by the decider
+                    seen.add(count)
+                    out.append(count)
+    return out
+
+
+def _has_matrix(e) -> bool:
+    return isinstance(e, sp.Basic) and e.has(sp.MatrixSymbol, sp.MatrixExpr)
+
+
+def prove_condition(expr, rel, premises, known, matrix_kinds=None) -> bool:
+    """A sound proof that `expr rel 0` wherever the declarations and premises hold:
+    interval bounds, then real arithmetic with the premises (matrix expressions
+    are opaque terms there), then the matrix decider's own rules (a determinant
+    of invertible matrices, a trace of A^T*A)."""
+    from .deciders import bounds, realarith
+    try:
+        if bounds.prove_sign(expr, rel, known) is not None:
+            return True
+    except (TypeError, ValueError, AttributeError):  # a matrix expression bounds cannot read
+        pass
+    r = realarith.z3_decide(expr, rel, sp.Integer(0), premises, known, budget.Z3_RLIMIT_SMALL)
+    if r and r[0] == "proved":
+        return True
+    if _has_matrix(expr):
+        try:
+            from .deciders.matrices import prove_matrix_condition
+        except ImportError:  # not every version of the matrix decider has it
+            return False
+        return bool(prove_matrix_condition(expr, rel, matrix_kinds or {}))
+    return False
+
+
+def unproved_domain(exprs, conds, premises, known, matrix_kinds=None) -> list:
+    """The domain conditions (text) that could not be proved."""
+    from .pretty import show
+    missing = []
+    for c in conds:
+        if c.expr.is_Number:
+            ok = {"!=": c.expr != 0, ">": c.expr > 0, ">=": c.expr >= 0}[c.rel]
+        else:
+            ok = prove_condition(c.expr, c.rel, premises, known, matrix_kinds)
+        if not ok:
+            missing.append(f"`{show(c.expr, 80)}` {c.rel} 0 ({c.why})")
+    for count in range_conditions(exprs + [c.expr for c in conds]):
+        if not prove_condition(count, ">=", premises, known, matrix_kinds):
+            missing.append(f"`{show(count, 80)}` >= 0 (a sum or product's range may run backwards; the "
+                           f"language reads such a range as empty, and the proof relies on it being not)")
+    return sorted(set(missing))
+
+
+# ------------------------------------------------------------- 2. vacuity
+def contradiction(premises, instances, known) -> Rejection | None:
+    """When the premises and cited instances are contradictory, a Rejection
+    naming them; None when they are satisfiable or there are none.
+
+    premises: ground (lhs, rel, rhs) tuples from `implies` and the theorem's
+    premises; instances: (fact name, ground formula) pairs the proof may use."""
+    from .deciders import realarith
+    if not premises and not instances:
+        return None
+    zero = sp.Integer(0)
+    hyps = list(premises) + [f for _, f in instances]
+    labels = ["the premises"] * len(premises) + [n for n, _ in instances]
+    r = realarith.z3_decide(zero, "!=", zero, hyps, known, budget.Z3_RLIMIT_SMALL, labels=labels,
+                            track_all=True)
+    if r is None:
+        return None  # satisfiable, or too hard to tell: see below
+    if r[0] == "proved":
+        names = []
+        for n in (r[3] if len(r) > 3 else labels):
+            if n not in names:
+                names.append(n)
+        shown = " and ".join(f"`{n}`" if n != "the premises" else n for n in names) or "the premises"
+        verb = "contradict each other" if len(names) > 1 else "is contradictory"
+        return Rejection(f"{shown} {verb}: anything follows from them, so this proves nothing", "vacuous")
+    return None
+
+
+# ---------------------------------------------------------------- the gate
+def admit(task, verdict: Verdict, premises, known, instances=(), lhs=None, rhs=None,
+          conds=None) -> Rejection | None:
+    """Check a `proved` verdict for a step (a StepTask). None admits it."""
+    if verdict.status != PROVED:
+        return None
+    lhs = task.lhs if lhs is None else lhs
+    rhs = task.rhs if rhs is None else rhs
+    conds = list(task.conds if conds is None else conds)
+    missing = unproved_domain([lhs, rhs], conds, premises, known, getattr(task, "matrix_kinds", {}))
+    if missing:
+        method = verdict.method or "a decider"
+        return Rejection(f"the relation holds where both sides are defined ({method}), but I could not "
+                         f"show the step is always defined: {'; '.join(missing)}", "domain")
+    return contradiction(premises, list(instances), known)
+
+
+# ---------------------------------------------------------- 3. citations
+CITED_KINDS = ("claim", "theorem", "have")
+
+
+def cap_by_citations(verdict: Verdict, cited: list) -> Verdict:
+    """A step's verdict, capped by the verdicts of the facts it used.
+
+    cited: [(name, status)] of the claims, theorems and `have`s the step's proof
+    used (assumptions and built-ins are not listed: they hold). A refuted,
+    unknown, error or missing-proof fact makes a proved or checked step unknown;
+    a checked fact makes it at most checked."""
+    if verdict.status not in (PROVED, CHECKED):
+        return verdict
+    bad = [(n, s) for n, s in cited if s in (ERROR, REFUTED, UNKNOWN)]
+    if bad:
+        what = ", ".join(f"`{n}`, which is {_status_words(s)}" for n, s in bad)
+        return Verdict(UNKNOWN, verdict.method, f"follows from {what}", seconds=verdict.seconds,
+                       detail={"capped_by": [n for n, _ in bad], "uncapped": verdict.status})
+    if verdict.status == PROVED:
+        weak = [n for n, s in cited if s == CHECKED]
+        if weak:
+            listed = ", ".join(f"`{n}`" for n in weak)
+            return Verdict(CHECKED, verdict.method, f"proved from {listed}, which is only checked (tested, "
+                           f"not proved), so this step is only as good as that evidence",
+                           seconds=verdict.seconds, detail={"capped_by": weak, "uncapped": PROVED})
+    return verdict
+
+
+def _status_words(status: str) -> str:
+    return {ERROR: "an error", REFUTED: "refuted", UNKNOWN: "unknown (not proved)"}.get(status, status)
