@@ -1,0 +1,152 @@
+"""The gate every `proved` passes (proofcheck/gate.py), tested as an attacker would.
+
+The gallery proofs/soundness.pf states the verdict each trap must get; the other
+tests poke the gate's three checks one by one: domains (the statement's too),
+citations' verdicts (transitively), and contradictory premises.
+"""
+import re
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from proofcheck import gate
+from proofcheck.check import Options, check_text
+from proofcheck.verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
+
+from conftest import item
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "proofs" / "soundness.pf"
+EXPECT = re.compile(r"#\s*expect:\s*(proved|checked|refuted|unknown|error)\b")
+
+
+def expectations(text):
+    return {n: m.group(1) for n, line in enumerate(text.split("\n"), 1) if (m := EXPECT.search(line))}
+
+
+def test_the_gallery_gets_the_verdict_each_trap_states(runner):
+    text = GALLERY.read_text(encoding="utf-8")
+    want = expectations(text)
+    result = check_text(text, str(GALLERY), Options(), runner)
+    got = {it.span.line: it.status for it in result.items if it.kind in ("claim", "theorem", "have")}
+    assert set(got) == set(want), "every claim and theorem of the gallery states its verdict"
+    wrong = {line: (got[line], want[line]) for line in want if got[line] != want[line]}
+    assert not wrong, f"line: (got, expected): {wrong}"
+
+
+# ------------------------------------------------------------- citations
+def test_a_refuted_or_unknown_fact_makes_a_step_unknown():
+    v = gate.cap_by_citations(Verdict(PROVED, "m"), [("wrong", REFUTED)])
+    assert v.status == UNKNOWN and "`wrong`, which is refuted" in v.message
+    v = gate.cap_by_citations(Verdict(CHECKED, "m"), [("t", UNKNOWN)])
+    assert v.status == UNKNOWN and "`t`" in v.message
+
+
+def test_a_checked_fact_makes_a_proved_step_checked_only():
+    v = gate.cap_by_citations(Verdict(PROVED, "m"), [("evidence", CHECKED), ("fine", PROVED)])
+    assert v.status == CHECKED and "`evidence`" in v.message and "`fine`" not in v.message
+
+
+def test_refutations_are_not_capped():
+    v = Verdict(REFUTED, "counterexample", "fails at x = 1")
+    assert gate.cap_by_citations(v, [("wrong", REFUTED)]) is v
+
+
+HEADER = "let x, y : real\nlet a, b : real, positive\nfun f : real -> real\n"
+
+
+def test_citations_carry_verdicts_transitively(check):
+    r = check(HEADER + "claim bad : x^2 >= x + 1\n"
+              "claim mid : x^2 + 1 >= x + 2 by bad\n"
+              "claim top : x^2 + 2 >= x + 3 by mid\n")
+    assert item(r, "bad").status == REFUTED
+    assert item(r, "mid").status == UNKNOWN and "`bad`, which is refuted" in item(r, "mid").message
+    assert item(r, "top").status == UNKNOWN and "`mid`" in item(r, "top").message
+
+
+def test_a_theorem_without_proof_cannot_be_leaned_on(check):
+    r = check(HEADER + "theorem t : f(x) >= 0\nclaim c : f(x) + 1 >= 1 by t\n")
+    assert item(r, "t").status == UNKNOWN and "no proof" in item(r, "t").message
+    assert item(r, "c").status == UNKNOWN and "`t`" in item(r, "c").message
+
+
+def test_a_have_that_fails_caps_the_steps_that_use_it(check):
+    r = check(HEADER + "theorem t : f(x) <= f(x) + 1\nproof\n  have h : f(x) <= f(x) - 1\n"
+              "  f(x)\n    <= f(x) - 1  by h\n    <= f(x) + 1\nqed\n")
+    t = item(r, "t")
+    assert t.status in (REFUTED, UNKNOWN)
+    assert t.steps[0].verdict.status == UNKNOWN and "`h`" in t.steps[0].verdict.message
+
+
+def test_a_step_that_does_not_need_a_bad_citation_keeps_its_proof(check):
+    r = check(HEADER + "claim bad : x >= x + 1\nclaim c : a + b > 0 by bad\n")
+    assert item(r, "c").status == PROVED
+
+
+def test_suggestions_only_name_proved_facts(check):
+    r = check(HEADER + "claim shaky : f(x) <= 1\nclaim c : f(x) - 1 <= 0\n")
+    assert "shaky" not in item(r, "c").message
+
+
+def test_assumptions_and_builtins_hold(check):
+    r = check(HEADER + "assume pos : forall t: f(t) > 0\nclaim c : f(x) + 1 > 1 by pos\n"
+              "claim d : |x + y| <= |x| + |y| by triangle\n")
+    assert item(r, "c").status == PROVED and item(r, "d").status == PROVED
+
+
+# ---------------------------------------------------------------- domains
+@pytest.mark.parametrize("statement", ["x/x = 1", "(x^2 - 1)/(x - 1) = x + 1", "exp(log(x)) = x",
+                                       "sqrt(x)^2 = x", "log(x^2) = 2*log(|x|)"])
+def test_a_theorem_statement_must_be_defined(check, statement):
+    r = check(HEADER + f"theorem t : {statement}\nproof\n  x\n    = x\nqed\nclaim c : x != 1 by t\n")
+    assert item(r, "t").status != PROVED and item(r, "t").status != CHECKED
+    assert item(r, "c").status not in (PROVED, CHECKED)
+
+
+def test_a_guarded_statement_is_proved(check):
+    r = check(HEADER + "theorem t : x != 1 implies (x^2 - 1)/(x - 1) = x + 1\nproof\n"
+              "  (x^2 - 1)/(x - 1)\n    = x + 1\nqed\n")
+    assert item(r, "t").status == PROVED
+
+
+def test_identical_sides_are_not_exempt(check):
+    r = check(HEADER + "claim c : (1/0)*x = (1/0)*x\nclaim d : log(-a) = log(-a)\n")
+    assert item(r, "c").status == REFUTED and item(r, "d").status == REFUTED
+
+
+def test_a_sum_whose_range_may_run_backwards():
+    k = sp.Symbol("k", integer=True)
+    i = sp.Symbol("i", integer=True)
+    counts = gate.range_conditions([sp.Sum(i, (i, 1, k))])
+    assert counts == [k]
+    assert gate.unproved_domain([sp.Sum(i, (i, 1, k))], [], [], {}) != []
+    n = sp.Symbol("n", integer=True, positive=True)
+    assert gate.unproved_domain([sp.Sum(i, (i, 1, n))], [], [], {}) == []
+
+
+# ---------------------------------------------------------------- vacuity
+def test_contradictory_facts_are_named():
+    x = sp.Symbol("x", real=True)
+    from proofcheck.facts import rel
+    rej = gate.contradiction([], [("pos", rel(x, ">", sp.Integer(0))), ("neg", rel(x, "<", sp.Integer(0)))], {})
+    assert rej is not None and "`pos`" in rej.reason and "`neg`" in rej.reason and "contradict" in rej.reason
+    assert gate.contradiction([], [("pos", rel(x, ">", sp.Integer(0)))], {}) is None
+
+
+def test_contradictory_assumptions_prove_nothing(check):
+    r = check(HEADER + "assume pos : x > 0\nassume neg : x < 0\nclaim c : x = 17 by pos, neg\n")
+    c = item(r, "c")
+    assert c.status == UNKNOWN and "`pos`" in c.message and "`neg`" in c.message
+
+
+def test_contradictory_premises_prove_nothing(check):
+    r = check(HEADER + "claim c : a < 0 implies a = 3\n"
+              "theorem t : x > 1 and x < 0 implies x = 5\nproof\n  x\n    = 5\nqed\n")
+    assert item(r, "c").status == UNKNOWN and "contradict" in item(r, "c").message
+    assert item(r, "t").status == UNKNOWN
+
+
+def test_a_forall_fact_that_contradicts_itself(check):
+    r = check(HEADER + "assume odd : forall t: f(t) > t and f(t) < t\nclaim c : f(x) = 42 by odd\n")
+    assert item(r, "c").status == UNKNOWN and "`odd`" in item(r, "c").message
