@@ -44,7 +44,21 @@ def collect(paths) -> tuple:
     return files, problems
 
 
+def _fixed_hash_seed(argv) -> None:
+    """Same input, same verdict: SymPy orders terms partly by Python's string
+    hashes, which are randomised per process. Run the command with a fixed hash
+    seed (one re-exec, about 20 ms) so that no search depends on it."""
+    if argv is None and os.environ.get("PYTHONHASHSEED") != "0" and not os.environ.get("PROOFCHECK_NO_REEXEC"):
+        env = dict(os.environ, PYTHONHASHSEED="0", PROOFCHECK_NO_REEXEC="1")
+        try:
+            sys.stdout.flush()
+            os.execve(sys.executable, [sys.executable, "-m", "proofcheck", *sys.argv[1:]], env)
+        except OSError:
+            pass  # no re-exec: still correct, only the hash seed is random
+
+
 def main(argv=None) -> int:
+    _fixed_hash_seed(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.timeout <= 0:

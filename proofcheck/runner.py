@@ -33,6 +33,7 @@ def _worker_main(conn, memory_limit):
         if message is None:
             return
         index, task = message
+        _fresh_dummies()
         try:
             result = run_task(task)
         except MemoryError:
@@ -45,6 +46,15 @@ def _worker_main(conn, memory_limit):
             conn.send((index, result))
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
             conn.send((index, Verdict(UNKNOWN, "internal", f"could not report the result: {exc}"[:300])))
+
+
+def _fresh_dummies():
+    """SymPy orders its Dummy symbols by a creation counter. A worker runs many
+    tasks; so that a task's result does not depend on which tasks the same worker
+    ran before it (scheduling depends on timing), start each task's counter at a
+    fresh round number: its new Dummies then compare the same way on every run."""
+    import sympy as sp
+    sp.Dummy._count = (sp.Dummy._count // 10 ** 6 + 1) * 10 ** 6
 
 
 class _Worker:
