@@ -355,6 +355,7 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, 
         if tracked:
             try:
                 core = [tracked[b.get_id()] for b in s.unsat_core() if b.get_id() in tracked]
+                core.sort(key=lambda nf: (nf[0], _show_formula(nf[1])))  # same text on every run
                 used = "; ".join(f"{name}: {_show_formula(f)}" for name, f in core[:4])
                 used_labels = [name for name, _ in core]
             except z3.Z3Exception:
