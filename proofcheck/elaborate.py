@@ -4,8 +4,14 @@ Names are resolved, shapes are checked, definitions are unfolded, and every
 expression becomes a SymPy object by walking the tree (never by evaluating
 text). Each expression also collects the conditions under which it is defined
 (`Condition`: a denominator is nonzero, a logarithm's argument is positive, ...),
-because LANGUAGE.md §5 says a step does not hold where its expressions are
-undefined.
+because a step does not hold where its expressions are undefined
+(docs/language.md, "Where an expression is defined").
+
+Elaboration is bounded in size, never in time: an expression may have at most
+MAX_TERM_NODES nodes and MAX_TERM_DEPTH levels once definitions are unfolded,
+a statement may unfold definitions to MAX_UNFOLDED nodes in all, sizes of
+matrices are small expressions, and anything past a bound is an `ElabError`
+that names the bound.
 """
 from __future__ import annotations
 
@@ -16,10 +22,25 @@ import sympy as sp
 
 from . import syntax as S
 from .mathfuncs import HugePower, SpectralNorm
+from .pretty import show
 
 # Numbers larger than this many bits are kept as unevaluated powers.
 MAX_NUMBER_BITS = 100_000
-MAX_TERM_NODES = 20_000
+# one expression, after unfolding definitions: nodes (as a tree) and levels
+MAX_TERM_NODES = 10_000
+MAX_TERM_DEPTH = 250
+# nodes built by unfolding definitions in one statement, in all
+MAX_UNFOLDED = 4_000
+# conditions for an expression to be defined
+MAX_CONDITIONS = 1_000
+# a matrix size: nodes of its expression, and the largest number in it
+MAX_SIZE_NODES = 40
+MAX_SIZE_NUMBER = 10 ** 6
+# max/min are simplified when built only when small (SymPy compares all pairs)
+MAX_EAGER_MAX_ARGS = 8
+MAX_EAGER_MAX_NODES = 200
+# summation indices an index expression may depend on (2^k corners are checked)
+MAX_INDEX_VARIABLES = 6
 
 RESERVED = {"e", "pi", "π", "T", "I"}
 KEYWORDS = {"let", "fun", "def", "assume", "claim", "theorem", "proof", "qed", "have", "by",
@@ -46,10 +67,21 @@ class ElabError(Exception):
 # ------------------------------------------------------------------ data model
 @dataclass(frozen=True)
 class Condition:
-    """`expr rel 0` must hold for the expression to be defined."""
+    """`expr rel 0` must hold for the expression to be defined.
+
+    `jump` is set only on a smoothness condition of a derivative (a kink of |u|,
+    max or min, where expr = 0): the difference of the derivatives of the two
+    one-sided pieces. Where expr = 0 the derivative exists if jump = 0 there, and
+    provably does not exist if jump != 0 and no other kink is at the same point.
+    Code that rewrites conditions should use `mapped`, which keeps it."""
     expr: sp.Basic
     rel: str  # "!=", ">", ">="
     why: str
+    jump: sp.Basic | None = None
+
+    def mapped(self, f) -> "Condition":
+        """The same condition with f applied to its expressions."""
+        return Condition(f(self.expr), self.rel, self.why, None if self.jump is None else f(self.jump))
 
 
 @dataclass
@@ -57,6 +89,10 @@ class Term:
     expr: sp.Basic
     shape: tuple | None = None  # None: scalar; else (rows, cols)
     conds: tuple = ()
+
+    def __post_init__(self):
+        if len(self.conds) > 1:  # a definition used twice must not double its conditions
+            self.conds = tuple(dict.fromkeys(self.conds))
 
 
 @dataclass
@@ -159,12 +195,39 @@ def shape_text(shape) -> str:
         return "a scalar"
     r, c = shape
     if c == 1:
-        return f"a vector of length {r}"
-    return f"a {r}×{c} matrix"
+        return f"a vector of length {show(r, 40)}"
+    return f"a {show(r, 40)}×{show(c, 40)} matrix"
 
 
-def _same_dim(a, b) -> bool:
-    return sp.simplify(a - b) == 0 if not (a.is_Number and b.is_Number) else a == b
+def _small_size(e) -> bool:
+    """Small enough to compare by expanding: few nodes, small numbers and powers."""
+    nodes, _depth = measure(e, MAX_SIZE_NODES * 2, MAX_SIZE_NODES)
+    if nodes > MAX_SIZE_NODES * 2:
+        return False
+    for sub in sp.preorder_traversal(e):
+        if isinstance(sub, HugePower) or (sub.is_Rational and abs(sub) > MAX_SIZE_NUMBER):
+            return False
+        if isinstance(sub, sp.Pow) and not (sub.exp.is_Integer and abs(sub.exp) <= 8):
+            return False
+    return True
+
+
+def _same_dim(a, b, span=None) -> bool:
+    """Are sizes `a` and `b` equal for every value of their names? Decided cheaply
+    (structure, or expanding a small difference); a False is only ever an error
+    about shapes, never a verdict. Sizes too large to compare are an error at
+    `span` (or False without one)."""
+    if a == b:
+        return True
+    if a.is_Number and b.is_Number:
+        return False
+    if not (_small_size(a) and _small_size(b)):
+        if span is None:
+            return False
+        raise ElabError(span, f"the sizes `{show(a, 60)}` and `{show(b, 60)}` are too large to compare "
+                        f"(a size may have at most {MAX_SIZE_NODES} nodes, numbers up to {MAX_SIZE_NUMBER}, "
+                        f"powers up to 8)")
+    return sp.expand(a - b) == 0
 
 
 def canonical(e, depth: int = 0):
@@ -173,32 +236,138 @@ def canonical(e, depth: int = 0):
     if not isinstance(e, sp.Basic) or e.is_Atom or not e.has(sp.Sum, sp.Product):
         return e
     if isinstance(e, (sp.Sum, sp.Product)):
-        mapping = {}
-        limits = []
-        for j, (i, lo, hi) in enumerate(e.limits):
-            c = sp.Symbol(f"_i{depth}_{j}", integer=True)
-            limits.append((c, canonical(lo.xreplace(mapping), depth), canonical(hi.xreplace(mapping), depth)))
-            mapping[i] = c
+        # the bounds of an inner range may name an outer index (`sum(k = 1..n,
+        # i = 1..k, E)` is Sum(E, (i, 1, k), (k, 1, n))): rename every index
+        # everywhere at once. Sums inside bounds and body get deeper names, so
+        # that they cannot capture these.
+        mapping = {i: sp.Symbol(f"_i{depth}_{j}", integer=True) for j, (i, _lo, _hi) in enumerate(e.limits)}
+        limits = [(mapping[i], canonical(lo.xreplace(mapping), depth + 1), canonical(hi.xreplace(mapping), depth + 1))
+                  for i, lo, hi in e.limits]
         body = canonical(e.function.xreplace(mapping), depth + 1)
         return type(e)(body, *limits)
     return e.func(*[canonical(a, depth) for a in e.args])
 
 
-def node_count(expr) -> int:
-    count = 0
-    for _ in sp.preorder_traversal(expr):
-        count += 1
-        if count > MAX_TERM_NODES:
+def measure(expr, max_nodes: int = MAX_TERM_NODES, max_depth: int = MAX_TERM_DEPTH) -> tuple:
+    """(nodes, depth) of `expr` as a tree, counted without recursion; stops as
+    soon as either passes its bound (so the cost is at most max_nodes steps)."""
+    if not isinstance(expr, sp.Basic):
+        return 1, 1
+    nodes, deepest = 0, 0
+    stack = [(expr, 1)]
+    while stack:
+        e, depth = stack.pop()
+        nodes += 1
+        if depth > deepest:
+            deepest = depth
+        if nodes > max_nodes or deepest > max_depth:
             break
-    return count
+        stack.extend((a, depth + 1) for a in e.args)
+    return nodes, deepest
+
+
+def node_count(expr) -> int:
+    return measure(expr, MAX_TERM_NODES, 10 ** 9)[0]
+
+
+def _too_large(expr) -> str | None:
+    """Why `expr` is past the size bounds, or None."""
+    nodes, depth = measure(expr)
+    if nodes > MAX_TERM_NODES:
+        return f"more than {MAX_TERM_NODES} nodes"
+    if depth > MAX_TERM_DEPTH:
+        return f"more than {MAX_TERM_DEPTH} levels of nesting"
+    return None
+
+
+def _corners(expr, ranges: dict):
+    """The values of an index expression at the ends of the ranges of the
+    summation indices in it, or None when it is not affine in each of them.
+
+    `ranges` maps each summation index to (low, high, order), inner indices
+    having higher orders. An index affine in the innermost summation index takes
+    its extreme values at that index's range ends (also when SymPy runs a range
+    backwards: those points lie between the ends); substituting them leaves an
+    expression in the outer indices, treated the same way. Every value the index
+    takes lies between the smallest and the largest corner."""
+    out = [expr]
+    for _ in range(MAX_INDEX_VARIABLES + 1):
+        pending = sorted({s for e in out for s in e.free_symbols if s in ranges},
+                         key=lambda s: (-ranges[s][2], str(s)))
+        if not pending:
+            return out
+        v = pending[0]
+        lo, hi, _order = ranges[v]
+        nxt = []
+        for e in out:
+            if not e.has(v):
+                nxt.append(e)
+                continue
+            if sp.diff(e, v).has(v):
+                return None  # not affine in v
+            nxt += [e.xreplace({v: lo}), e.xreplace({v: hi})]
+        if len(nxt) > 2 ** MAX_INDEX_VARIABLES:
+            return None
+        out = nxt
+    return None
+
+
+def _max_min(fn, args):
+    """max/min of `args`. SymPy compares every pair of arguments when it builds
+    one, which takes seconds for a few dozen large ones; large ones are kept
+    as written (the same function, only not simplified)."""
+    total = sum(measure(a, MAX_EAGER_MAX_NODES + 1, MAX_TERM_DEPTH)[0] for a in args)
+    if len(args) > MAX_EAGER_MAX_ARGS or total > MAX_EAGER_MAX_NODES:
+        return fn(*args, evaluate=False)
+    return fn(*args)
+
+
+def substitute(expr, mapping: dict):
+    """`expr.xreplace(mapping)` without recursion, rebuilding each distinct
+    subexpression once (an unfolded definition shares its parts), with the
+    same care as `_max_min` for max and min."""
+    memo = dict(mapping)
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in memo:
+            continue
+        if not e.args:
+            memo[e] = e
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in memo)
+            continue
+        args = [memo[a] for a in e.args]
+        if all(new is old for new, old in zip(args, e.args)):
+            memo[e] = e
+        elif isinstance(e, (sp.Max, sp.Min)):
+            memo[e] = _max_min(e.func, args)
+        else:
+            memo[e] = e.func(*args)
+    return memo[expr]
+
+
+def _provably_nonnegative(e) -> bool:
+    try:
+        return bool(sp.expand(e).is_nonnegative)
+    except Exception:  # noqa: BLE001 - cannot tell: not proved
+        return False
 
 
 # ----------------------------------------------------------------- elaborator
+_LEVELS = {"+": "+-", "-": "+-", "*": "*/", "/": "*/"}
+
+
 class Elaborator:
     """Turns expression and formula nodes into SymPy terms in a scope."""
 
     def __init__(self, text: str):
         self.lines = text.split("\n")
+        self.ranges: dict = {}   # summation index (a Dummy) -> (low, high, order)
+        self._level = 0          # depth of term() calls: 0 is a call from outside
+        self._unfolded = 0       # nodes built by unfolding definitions, this expression
 
     # -- source text of a span (for reports)
     def source(self, span: S.Span) -> str:
@@ -211,8 +380,43 @@ class Elaborator:
 
     # -- expressions
     def term(self, node, scope: Scope) -> Term:
+        if self._level == 0:
+            return self._outermost(node.span, lambda: self._term(node, scope))
+        return self._term(node, scope)
+
+    def _term(self, node, scope: Scope) -> Term:
         method = getattr(self, "_t_" + type(node).__name__)
-        t = method(node, scope)
+        self._level += 1
+        try:
+            t = method(node, scope)
+        finally:
+            self._level -= 1
+        if len(t.conds) > MAX_CONDITIONS:
+            raise ElabError(node.span, f"this expression is defined only under more than {MAX_CONDITIONS} "
+                            f"conditions (denominators, logarithms, roots): too many to check")
+        return t
+
+    def _outermost(self, span, build):
+        """Run `build` for an expression written in the source: bound its size,
+        and turn any failure of SymPy on it into an error at `span`."""
+        self._unfolded = 0
+        saved = self._level
+        try:
+            t = build()
+        except ElabError:
+            raise
+        except RecursionError:
+            raise ElabError(span, "this expression is nested too deeply to check") from None
+        except Exception:  # noqa: BLE001 - SymPy failing on a hostile input must not end the run
+            raise ElabError(span, "this expression could not be read: it is too large, or a combination "
+                            "the checker cannot handle") from None
+        finally:
+            self._level = saved
+        if isinstance(t, Term):
+            why = _too_large(t.expr)
+            if why:
+                raise ElabError(span, f"this expression is too large to check: it has {why} once "
+                                f"definitions are unfolded (definitions are expanded where they are used)")
         return t
 
     def scalar(self, node, scope: Scope, what: str = "this") -> Term:
@@ -222,7 +426,20 @@ class Elaborator:
                 return Term(t.expr[0, 0], None, t.conds)
             raise ElabError(node.span, f"{what} must be a scalar, but `{self.source(node.span)}` is "
                             f"{shape_text(t.shape)}")
+        if what == "a size":
+            self._check_size(t.expr, node)
         return t
+
+    def _check_size(self, e, node):
+        """A size of a matrix is a small expression with small numbers."""
+        text = self.source(node.span)
+        nodes, _depth = measure(e, MAX_SIZE_NODES, MAX_SIZE_NODES)
+        if nodes > MAX_SIZE_NODES:
+            raise ElabError(node.span, f"the size `{text}` is too large an expression (at most {MAX_SIZE_NODES} "
+                            f"nodes)")
+        for sub in sp.preorder_traversal(e):
+            if isinstance(sub, HugePower) or (sub.is_Rational and abs(sub) > MAX_SIZE_NUMBER):
+                raise ElabError(node.span, f"the size `{text}` has a number larger than {MAX_SIZE_NUMBER}")
 
     @staticmethod
     def _is_one_by_one(shape) -> bool:
@@ -264,8 +481,52 @@ class Elaborator:
         return Term(-t.expr, t.shape, t.conds)
 
     def _t_BinOp(self, node: S.BinOp, scope):
-        a = self.term(node.left, scope)
-        b = self.term(node.right, scope)
+        """`a + b - c + …` and `a*b/c*…` are read left to right without recursion
+        (a long sum is a deep tree); scalar operands are combined in one step."""
+        level = _LEVELS[node.op]
+        spine = []
+        first = node
+        while isinstance(first, S.BinOp) and _LEVELS[first.op] == level:
+            spine.append(first)
+            first = first.left
+        spine.reverse()
+        acc = self.term(first, scope)
+        operands, conds = None, []  # scalars not yet combined (acc is then a scalar)
+        for op_node in spine:
+            b = self.term(op_node.right, scope)
+            op = op_node.op
+            if op in "+-/":
+                b = self._scalarize(b)
+            if op in "+-" and operands is None:
+                acc = self._scalarize(acc)
+            if acc.shape is None and b.shape is None:
+                if operands is None:
+                    operands, conds = [acc.expr], list(acc.conds)
+                conds.extend(b.conds)
+                if op == "+":
+                    operands.append(b.expr)
+                elif op == "-":
+                    operands.append(-b.expr)
+                elif op == "*":
+                    operands.append(b.expr)
+                else:
+                    operands.append(sp.Pow(b.expr, -1))
+                    conds.append(Condition(b.expr, "!=", f"`{self.source(op_node.right.span)}` is a denominator"))
+                continue
+            if operands is not None:
+                acc = Term(self._combine(level, operands), None, tuple(conds))
+                operands = None
+            acc = self._binop(op_node, acc, b)
+        if operands is not None:
+            acc = Term(self._combine(level, operands), None, tuple(conds))
+        return acc
+
+    @staticmethod
+    def _combine(level, operands):
+        return sp.Add(*operands) if level == "+-" else sp.Mul(*operands)
+
+    def _binop(self, node: S.BinOp, a: Term, b: Term) -> Term:
+        """One operation of which at least one side is a matrix."""
         conds = a.conds + b.conds
         op = node.op
         if op in "+-":
@@ -275,7 +536,8 @@ class Elaborator:
                                 f"{shape_text(a.shape)} and {shape_text(b.shape)}: "
                                 f"`{self.source(node.left.span)}` is {shape_text(a.shape)}, "
                                 f"`{self.source(node.right.span)}` is {shape_text(b.shape)}")
-            if a.shape is not None and not (_same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])):
+            if a.shape is not None and not (_same_dim(a.shape[0], b.shape[0], node.span)
+                                            and _same_dim(a.shape[1], b.shape[1], node.span)):
                 raise ElabError(node.span, f"cannot {'add' if op == '+' else 'subtract'} matrices of "
                                 f"different shapes: {shape_text(a.shape)} and {shape_text(b.shape)}")
             expr = a.expr + b.expr if op == "+" else a.expr - b.expr
@@ -283,9 +545,9 @@ class Elaborator:
         if op == "*":
             if a.shape is None or b.shape is None:
                 return Term(a.expr * b.expr, a.shape or b.shape, conds)
-            if not _same_dim(a.shape[1], b.shape[0]):
+            if not _same_dim(a.shape[1], b.shape[0], node.span):
                 raise ElabError(node.span, f"cannot multiply {shape_text(a.shape)} by {shape_text(b.shape)}: "
-                                f"the inner sizes {a.shape[1]} and {b.shape[0]} differ")
+                                f"the inner sizes {show(a.shape[1], 40)} and {show(b.shape[0], 40)} differ")
             shape = (a.shape[0], b.shape[1])
             expr = sp.MatMul(a.expr, b.expr)
             if self._is_one_by_one(shape):
@@ -310,7 +572,7 @@ class Elaborator:
         if base.shape is not None and not self._is_one_by_one(base.shape):
             if not (exp.expr.is_Integer and exp.expr >= 0):
                 raise ElabError(node.span, "a matrix can only be raised to a whole power `A^k` (k = 0, 1, 2, …)")
-            if not _same_dim(base.shape[0], base.shape[1]):
+            if not _same_dim(base.shape[0], base.shape[1], node.span):
                 raise ElabError(node.span, f"only a square matrix has powers; this is {shape_text(base.shape)}")
             return Term(sp.MatPow(base.expr, exp.expr), base.shape, conds)
         base = self._scalarize(base)
@@ -353,14 +615,44 @@ class Elaborator:
                 raise ElabError(node.span, f"`{self.source(node.base.span)}` is {shape_text(base.shape)}: "
                                 f"write two indices, `A[i, j]`")
             i, j = idx[0].expr, sp.Integer(1)
+            self._check_index(i, rows, node.indices[0])
         elif len(idx) == 2:
             i, j = idx[0].expr, idx[1].expr
+            self._check_index(i, rows, node.indices[0])
+            self._check_index(j, cols, node.indices[1])
         else:
             raise ElabError(node.span, "an entry takes one index (vectors) or two (matrices)")
-        for k, bound in ((i, rows), (j, cols)):
-            if k.is_Number and (not k.is_Integer or k < 1 or (bound.is_Number and k > bound)):
-                raise ElabError(node.span, f"index {k} is outside 1..{bound}")
-        return Term(base.expr[i - 1, j - 1], None, conds)
+        try:
+            entry = base.expr[i - 1, j - 1]
+        except (IndexError, ValueError, TypeError):
+            raise ElabError(node.span, f"`{self.source(node.span)}` is not an entry of "
+                            f"{shape_text(base.shape)}") from None
+        return Term(entry, None, conds)
+
+    def _check_index(self, k, bound, inode):
+        """An index must be an integer that stays in 1..bound for every value of
+        the names in it: decided here, from the declarations and the ranges of
+        the summation indices (an index affine in them is checked at the ends of
+        their ranges). Otherwise an error, as for `v[0]`."""
+        text = self.source(inode.span)
+        where = f"1..{show(bound, 40)}"
+        if k.is_Number:
+            if not k.is_Integer:
+                raise ElabError(inode.span, f"an index must be an integer; `{text}` is not")
+            if k < 1 or (bound.is_Number and k > bound):
+                raise ElabError(inode.span, f"index {show(k, 40)} is outside {where}")
+        elif not k.is_integer:
+            raise ElabError(inode.span, f"an index must be an integer; `{text}` may not be one (an index "
+                            f"is built from integers and summation indices)")
+        corners = _corners(k, self.ranges)
+        if corners is None:
+            raise ElabError(inode.span, f"the index `{text}` may leave {where}: it is not an affine expression "
+                            f"in the summation indices, so its range cannot be checked")
+        for c in corners:
+            if not (_provably_nonnegative(c - 1) and _provably_nonnegative(bound - c)):
+                value = "" if c == k else f" (it reaches {show(c, 40)} at an end of a summation range)"
+                raise ElabError(inode.span, f"the index `{text}` may leave {where}{value}; an index must "
+                                f"stay in range for every value the declarations allow")
 
     def _t_Deriv(self, node: S.Deriv, scope):
         return self._derivative(node, node.var, node.body, 1, scope)
@@ -386,19 +678,50 @@ class Elaborator:
 
     @staticmethod
     def _smoothness(expr, var) -> tuple:
-        """Where |u|, max, min and sqrt stop being differentiable."""
+        """Where |u|, max, min and sqrt may stop being differentiable.
+
+        At a kink of |u| (where u = 0) or of max(a, b) / min(a, b) (where a = b)
+        the expression equals one of two pieces near the point: |u| replaced by u
+        or by -u, max by a or by b. When the pieces' derivatives agree wherever the
+        kink is (shown by solving u = 0 for the variable, u linear in it, and
+        algebra), the derivative exists there and is the formal one (SymPy's
+        sign(0) = 0 and Heaviside(0) = 1/2 give the common value): no condition.
+        Otherwise the condition stays, with the pieces' difference as its `jump`
+        (NaN, never known, for kinks nested inside another kink's argument and for
+        roots at 0: a point at such a kink is then no counterexample by itself).
+        """
         out = []
+        kinks = (sp.Abs, sp.Max, sp.Min)
         for sub in sp.preorder_traversal(expr):
             if not getattr(sub, "has", None) or not sub.has(var):
                 continue
             if isinstance(sub, sp.Abs):
-                out.append(Condition(sub.args[0], "!=", "|u| has no derivative where u = 0 (u is `%s`)" % sub.args[0]))
+                why = "|u| has no derivative where u = 0 (u is `%s`)" % sub.args[0]
+                u = sub.args[0]
+                pieces = (expr.xreplace({sub: u}), expr.xreplace({sub: -u}))
+                nested = u.has(*kinks)
+                pairs = [(u, pieces, why)]
             elif isinstance(sub, (sp.Max, sp.Min)):
-                for a, b in itertools.combinations(sub.args, 2):
-                    out.append(Condition(a - b, "!=",
-                                         "max and min have no derivative where their arguments are equal"))
+                nested = any(a.has(*kinks) for a in sub.args) or len(sub.args) != 2
+                a, b = sub.args[0], sub.args[-1]
+                why = "max and min have no derivative where their arguments are equal"
+                pairs = [(a - b, (expr.xreplace({sub: a}), expr.xreplace({sub: b})), why)] if not nested else \
+                    [(x - y, None, why) for x, y in itertools.combinations(sub.args, 2)]
             elif isinstance(sub, sp.Pow) and sub.exp.is_Rational and not sub.exp.is_integer and sub.exp < 1:
-                out.append(Condition(sub.base, ">", "a root has no derivative at 0"))
+                # where the base is 0 the derivative may or may not exist (sqrt(x^4 + x^6)):
+                # a jump that is never known says "no counterexample from this alone"
+                out.append(Condition(sub.base, ">", "a root has no derivative at 0", sp.nan))
+                continue
+            else:
+                continue
+            for u, pieces, why in pairs:
+                if nested or pieces is None:
+                    out.append(Condition(u, "!=", why, sp.nan))  # a kink whose jump is not known
+                    continue
+                jump = _kink_jump(pieces, var)
+                if jump is not None and _vanishes_where_zero(jump, u, var):
+                    continue  # the one-sided derivatives agree at every kink: differentiable
+                out.append(Condition(u, "!=", why, jump))
         return tuple(out)
 
     def _t_BigOp(self, node: S.BigOp, scope):
@@ -418,6 +741,7 @@ class Elaborator:
                 {"nonnegative": True} if lo.expr.is_nonnegative else {}
             idx = sp.Dummy(r.var, integer=True, **sign)
             inner.bound[r.var] = Term(idx)
+            self.ranges[idx] = (lo.expr, hi.expr, len(self.ranges))
             limits.append((idx, lo.expr, hi.expr))
             conds += lo.conds + hi.conds
         body = self.scalar(node.body, inner, f"the body of `{node.kind}`")
@@ -451,8 +775,21 @@ class Elaborator:
             args = [self.scalar(a, scope, f"an argument of `{name}`") for a in node.args]
             mapping = dict(zip(d.params, [a.expr for a in args]))
             conds = sum((a.conds for a in args), ())
-            conds += tuple(Condition(c.expr.xreplace(mapping), c.rel, c.why) for c in d.body.conds)
-            return Term(d.body.expr.xreplace(mapping), d.body.shape, conds)
+            body_conds = tuple(c.mapped(lambda e: substitute(e, mapping)) for c in d.body.conds)
+            expr = substitute(d.body.expr, mapping)
+            # definitions are expanded where they are used: bound what that builds
+            for e in (expr,) + tuple(c.expr for c in body_conds):
+                nodes, depth = measure(e)
+                self._unfolded += nodes
+                if nodes > MAX_TERM_NODES or depth > MAX_TERM_DEPTH:
+                    raise ElabError(node.span, f"`{name}(…)` unfolds to more than "
+                                    f"{MAX_TERM_NODES if nodes > MAX_TERM_NODES else MAX_TERM_DEPTH} "
+                                    f"{'nodes' if nodes > MAX_TERM_NODES else 'levels of nesting'} "
+                                    f"(definitions are expanded where they are used)")
+                if self._unfolded > MAX_UNFOLDED:
+                    raise ElabError(node.span, f"the definitions used here unfold to more than {MAX_UNFOLDED} "
+                                    f"nodes in all (definitions are expanded where they are used)")
+            return Term(expr, d.body.shape, conds + body_conds)
         if name in scope.funs:
             if len(node.args) != 1:
                 raise ElabError(node.span, f"`{name}` is a function of one real argument")
@@ -498,7 +835,7 @@ class Elaborator:
             args = [self.scalar(a, scope, f"an argument of `{name}`") for a in node.args]
             conds = sum((a.conds for a in args), ())
             fn = sp.Max if name == "max" else sp.Min
-            return Term(fn(*[a.expr for a in args]), None, conds)
+            return Term(_max_min(fn, [a.expr for a in args]), None, conds)
         if len(node.args) != 1:
             raise ElabError(node.span, f"`{name}` takes one argument, got {len(node.args)}")
         a = self.scalar(node.args[0], scope, f"the argument of `{name}`")
@@ -538,7 +875,7 @@ class Elaborator:
                 return Term(1 / t.expr, None, t.conds + (Condition(t.expr, "!=", "`inv` of zero"),))
             return Term(sp.Abs(t.expr), None, t.conds)  # a norm of a scalar
         rows, cols = t.shape
-        square = _same_dim(rows, cols)
+        square = _same_dim(rows, cols, node.span)
         if name in ("trace", "tr", "det", "inv") and not square:
             raise ElabError(node.span, f"`{name}` needs a square matrix; this is {shape_text(t.shape)}")
         A = t.expr
@@ -596,8 +933,13 @@ class Elaborator:
                 variables.append(d)
             return FForall(variables, self.formula(node.body, inner))
         if isinstance(node, S.And):
+            sides = []  # `P and Q and R …` is a deep tree: read it without recursion
+            while isinstance(node, S.And):
+                sides.append(node.right)
+                node = node.left
+            sides.append(node)
             parts = []
-            for side in (node.left, node.right):
+            for side in reversed(sides):
                 f = self.formula(side, scope)
                 parts.extend(f.parts if isinstance(f, FAnd) else [f])
             return FAnd(parts)
@@ -606,9 +948,12 @@ class Elaborator:
         raise ElabError(node.span, "expected a formula")  # pragma: no cover
 
     def relation(self, a: Term, rel: str, b: Term, left_node, right_node) -> Rel:
-        a, b = self._scalarize(a), self._scalarize(b)
         span = S.Span(left_node.span.line, left_node.span.column, right_node.span.end_line,
                       right_node.span.end_column)
+        return self._outermost(span, lambda: self._relation(a, rel, b, left_node, right_node, span))
+
+    def _relation(self, a: Term, rel: str, b: Term, left_node, right_node, span) -> Rel:
+        a, b = self._scalarize(a), self._scalarize(b)
         lt, rt = self.source(left_node.span), self.source(right_node.span)
         if (a.shape is None) != (b.shape is None):
             raise ElabError(span, f"cannot compare {shape_text(a.shape)} with {shape_text(b.shape)}: "
@@ -616,12 +961,13 @@ class Elaborator:
         if a.shape is not None:
             if rel not in ("=", "!="):
                 raise ElabError(span, f"`{rel}` compares scalars; `{lt}` and `{rt}` are matrices")
-            if not (_same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])):
+            if not (_same_dim(a.shape[0], b.shape[0], span) and _same_dim(a.shape[1], b.shape[1], span)):
                 raise ElabError(span, f"cannot compare {shape_text(a.shape)} with {shape_text(b.shape)}")
         for t, node in ((a, left_node), (b, right_node)):
-            if node_count(t.expr) > MAX_TERM_NODES:
-                raise ElabError(node.span, f"this expression is too large to check (over {MAX_TERM_NODES} nodes)")
-        conds = tuple(Condition(canonical(c.expr), c.rel, c.why) for c in a.conds + b.conds)
+            why = _too_large(t.expr)
+            if why:
+                raise ElabError(node.span, f"this expression is too large to check: it has {why}")
+        conds = tuple(c.mapped(canonical) for c in a.conds + b.conds)
         return Rel(canonical(a.expr), rel, canonical(b.expr), conds, f"{lt} {rel} {rt}", lt, rt, span,
                    is_matrix=a.shape is not None, lhs_shape=a.shape)
 
@@ -661,3 +1007,35 @@ def make_variable(name: str, type_name: str, dims: list, assumptions: list, span
             raise ElabError(span, f"`{assumptions[0][0]}` needs a square matrix")
         return sp.MatrixSymbol(name, *shape), shape, type_name
     raise ElabError(span, f"unknown type `{type_name}`; use real, integer, matrix(m, n) or vector(n)")
+
+
+def _kink_jump(pieces, var):
+    """d/dvar of the first piece minus that of the second (None if SymPy fails)."""
+    try:
+        jump = sp.diff(pieces[0], var) - sp.diff(pieces[1], var)
+    except Exception:  # noqa: BLE001 - no formal derivative: keep the plain condition
+        return None
+    if jump.has(sp.Derivative, sp.Subs):
+        return None
+    return jump
+
+
+def _vanishes_where_zero(jump, u, var) -> bool:
+    """Is jump = 0 at every point where u = 0? Shown when u = a*var + b with a, b free
+    of var: substitute var = -b/a and prove the result 0 (where a = 0, u does not
+    depend on var and |u| is smooth in it; there the jump, 2*F_k*a, is 0 too)."""
+    from .deciders import algebra
+    try:
+        poly = sp.Poly(u, var)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    if poly.degree() != 1:
+        return False
+    a, b = poly.all_coeffs()
+    if a.has(var) or b.has(var) or a.is_zero:
+        return False
+    at_kink = jump.xreplace({var: -b / a})
+    try:
+        return algebra.prove_equal(at_kink, sp.Integer(0)) is not None
+    except Exception:  # noqa: BLE001 - a rewrite that fails proves nothing
+        return False

@@ -28,6 +28,11 @@ class Uncertain(Exception):
     """Cannot be decided at this precision."""
 
 
+class Unevaluable(Uncertain):
+    """Cannot be evaluated at any precision (an abstract function, a huge number,
+    too many terms): raising the precision would not help."""
+
+
 def to_arb(v):
     if isinstance(v, Fraction):
         return arb(fmpq(v.numerator, v.denominator))
@@ -77,13 +82,36 @@ def _exact_root(q: Fraction, n: int):
     return Fraction(a, b)
 
 
+def magnitude_bits(v) -> int:
+    """About log2 |v| (0 for |v| <= 1): how many bits a ball loses to cancellation
+    when v is added to something of a much smaller size."""
+    try:
+        if isinstance(v, Fraction):
+            if v == 0:
+                return 0
+            return max(0, abs(v.numerator).bit_length() - v.denominator.bit_length())
+        if not v.is_finite():
+            return 0
+        man, exp = v.mid().man_exp()
+        man, exp = int(man), int(exp)
+        return max(0, abs(man).bit_length() + exp) if man else 0
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return 0
+
+
 class Evaluator:
-    """Evaluates expressions at one point; `env` maps symbols and opaque atoms to values."""
+    """Evaluates expressions at one point; `env` maps symbols and opaque atoms to values.
+
+    `mag` records the largest magnitude (in bits) met where precision is lost: an
+    operand of a sum, or the argument of a periodic function. A ball that cannot
+    decide a comparison at `prec` bits can decide it at about `prec + mag` bits.
+    """
 
     def __init__(self, env: dict, prec: int = 128):
         self.env = env
         self.prec = prec
         self.memo: dict = {}
+        self.mag = 0
 
     def __call__(self, expr):
         old = ctx.prec
@@ -117,6 +145,8 @@ class Evaluator:
             total = Fraction(0)
             for a in e.args:
                 v = self.ev(a)
+                if not isinstance(v, Fraction):
+                    self.mag = max(self.mag, magnitude_bits(v))
                 total = total + v if isinstance(total, Fraction) and isinstance(v, Fraction) else to_arb(total) + to_arb(v)
             return total
         if isinstance(e, sp.Mul):
@@ -147,6 +177,8 @@ class Evaluator:
             if v == 0:
                 return Fraction(0) if not isinstance(e, (sp.cos, sp.cosh)) else Fraction(1)
             a = to_arb(v)
+            if isinstance(e, (sp.sin, sp.cos, sp.tan)):
+                self.mag = max(self.mag, magnitude_bits(v))
             if isinstance(e, sp.tan):
                 c = a.cos()
                 if sign(c) is None:
@@ -161,6 +193,15 @@ class Evaluator:
             if s is None:
                 raise Uncertain("sign near 0")
             return Fraction(s)
+        if isinstance(e, sp.Heaviside):
+            # only from differentiating max/min; at 0 SymPy's value 1/2 gives the
+            # derivative wherever it exists (the two pieces agree there)
+            s = sign(self.ev(e.args[0]))
+            if s is None:
+                raise Uncertain("Heaviside near 0")
+            if s == 0:
+                return self.ev(e.args[1]) if len(e.args) > 1 else Fraction(1, 2)
+            return Fraction(1 if s > 0 else 0)
         if isinstance(e, (sp.Max, sp.Min)):
             vals = [self.ev(a) for a in e.args]
             if all(isinstance(v, Fraction) for v in vals):
@@ -172,7 +213,7 @@ class Evaluator:
         if isinstance(e, (sp.Sum, sp.Product)):
             return self._bigop(e)
         if type(e).__name__ == "HugePower":
-            raise Uncertain("number too large to evaluate")
+            raise Unevaluable("number too large to evaluate")
         if type(e).__name__ == "SpectralNorm":
             return spectral_norm(e.args[0])
         if isinstance(e, sp.Piecewise):
@@ -184,8 +225,8 @@ class Evaluator:
                     return self.ev(value)
             raise Undefined("no piece applies")
         if isinstance(e, AppliedUndef) or isinstance(e, (sp.Derivative, sp.Subs)):
-            raise Uncertain(f"no value for {e}")
-        raise Uncertain(f"cannot evaluate {type(e).__name__}")
+            raise Unevaluable(f"no value for {e}")
+        raise Unevaluable(f"cannot evaluate {type(e).__name__}")
 
     def _truth(self, cond):
         if cond is sp.true:
@@ -237,10 +278,10 @@ class Evaluator:
         inner = type(e)(body, *rest) if rest else body
         lo_v, hi_v = self.ev(lo), self.ev(hi)
         if not (_is_int(lo_v) and _is_int(hi_v)):
-            raise Uncertain("non-integer bounds")
+            raise Unevaluable("non-integer bounds")
         lo_i, hi_i = int(lo_v), int(hi_v)
         if hi_i - lo_i + 1 > MAX_SUM_TERMS:
-            raise Uncertain("too many terms")
+            raise Unevaluable("too many terms")
         acc = Fraction(0) if isinstance(e, sp.Sum) else Fraction(1)
         for k in range(lo_i, hi_i + 1):
             sub = Evaluator({**self.env, i: Fraction(k)}, self.prec)
@@ -257,7 +298,7 @@ def spectral_norm(M):
     the characteristic polynomial of M^T*M, enclosed by arb (certified)."""
     from flint import fmpz_poly
     if not isinstance(M, sp.MatrixBase) or not all(x.is_Rational for x in M):
-        raise Uncertain("spectral norm of a non-numeric matrix")
+        raise Unevaluable("spectral norm of a non-numeric matrix")
     G = M.T * M
     coeffs = G.charpoly().all_coeffs()  # highest degree first, exact rationals
     den = sp.ilcm(*[sp.Rational(c).q for c in coeffs])
@@ -277,11 +318,18 @@ def spectral_norm(M):
     return top.sqrt()
 
 
-def subtract(a, b):
-    """a - b: exact when both are exact, else a ball."""
+def subtract(a, b, prec: int | None = None):
+    """a - b: exact when both are exact, else a ball (computed at `prec` bits, by
+    default at the larger of the working precision and 128: never at the context's
+    default 53 bits, where 2^60 + log(3) and 2^60 + 1 look equal)."""
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a - b
-    return to_arb(a) - to_arb(b)
+    old = ctx.prec
+    ctx.prec = max(old, 128) if prec is None else prec
+    try:
+        return to_arb(a) - to_arb(b)
+    finally:
+        ctx.prec = old
 
 
 def difference(lhs, rhs, env, prec=128):
@@ -289,12 +337,7 @@ def difference(lhs, rhs, env, prec=128):
     ev = Evaluator(env, prec)
     a = ev(lhs)
     b = ev(rhs)
-    old = ctx.prec
-    ctx.prec = prec
-    try:
-        return subtract(b, a)
-    finally:
-        ctx.prec = old
+    return subtract(b, a, prec)
 
 
 def relation_holds(rel: str, d) -> bool | None:
@@ -322,6 +365,9 @@ def as_equation(v) -> str:
 def format_value(v) -> str:
     """A short exact text for a value used in a counterexample."""
     if isinstance(v, Fraction):
+        power = _power_text(v)
+        if power is not None:
+            return power
         if max(abs(v.numerator).bit_length(), v.denominator.bit_length()) > 128:
             digits = len(str(abs(v.numerator) // v.denominator)) if v.numerator.bit_length() < 13000 else None
             size = f", {digits} digits" if digits and v.denominator == 1 else ""
@@ -332,6 +378,26 @@ def format_value(v) -> str:
             return f"{v} (≈ {float(v):.6g})"
         return str(v)
     return f"≈ {approx(v)}"
+
+
+def _power_text(v: Fraction) -> str | None:
+    """`10^30`, `-2^4096`, `1/10^100` for the huge or tiny test values (exact and short)."""
+    n, d = abs(v.numerator), v.denominator
+    big = d if n == 1 else n if d == 1 else None
+    if big is None or big < 2 ** 64:
+        return None
+    text = None
+    if big & (big - 1) == 0:
+        text = f"2^{big.bit_length() - 1}"
+    else:
+        k = len(str(big)) - 1 if big.bit_length() < 14_000 else None  # str() stops at 4300 digits
+        if k is not None and big == 10 ** k:
+            text = f"10^{k}"
+    if text is None:
+        return None
+    if n == 1:
+        text = f"1/{text}"
+    return "-" + text if v < 0 else text
 
 
 def approx(v) -> str:

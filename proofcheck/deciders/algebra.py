@@ -118,6 +118,14 @@ def strategies():
             return d
         return sp.trigsimp(d)
 
+    def piecewise(d):
+        # derivatives of |u|, max and min bring sign(u) and Heaviside(u) (with
+        # Heaviside(0) = 1/2, the value the evaluator uses): write every such
+        # function as the Piecewise it is, for every real value, then fold
+        if not d.has(sp.Heaviside, sp.sign):
+            return d
+        return sp.simplify(sp.piecewise_fold(d.rewrite(sp.Piecewise)))
+
     def full(d):
         return sp.simplify(d)
 
@@ -127,18 +135,19 @@ def strategies():
         ("rewriting in exponentials and cancelling", via_exp),
         ("expanding logarithms under the declared signs", logs),
         ("trigonometric simplification", trig),
+        ("case analysis of sign, max and min (piecewise)", piecewise),
         ("SymPy simplify", full),
     ]
 
 
-def prove_equal(lhs, rhs, time_left=lambda: 1.0):
-    """A method name if lhs = rhs wherever both are defined, else None."""
+def prove_equal(lhs, rhs, time_left=None):
+    """A method name if lhs = rhs wherever both are defined, else None. Every
+    strategy is tried (a fixed list: the verdict does not depend on the clock;
+    `time_left` is accepted and ignored)."""
     d = lhs - rhs
     if d == 0:
         return "identical after normalisation"
     for name, fn in strategies():
-        if time_left() <= 0:
-            return None
         try:
             r = fn(d)
         except Exception:  # noqa: BLE001 - a rewrite that fails just does not help

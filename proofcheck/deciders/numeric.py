@@ -7,6 +7,14 @@ exactly or with a certified arb enclosure, that every premise holds there and
 the step fails (or is undefined) there. Values of abstract functions are chosen
 per distinct argument value, so the reported values always come from a real
 function.
+
+The search is deterministic: its size is counted (points, shrink and local
+search steps, precision levels), never cut short by the clock, and symbols are
+visited in a fixed order. Besides boundary and random values it tries huge and
+tiny magnitudes (10^30 ... 2^65536, kept exact: `log(p) < 50` is false only far
+beyond 10^9) and critical points: where a sub-expression vanishes, where a
+polynomial sub-expression has a turning point, where the argument of sin/cos/tan
+is a multiple of pi/2 (rational approximations, certified like any point).
 """
 from __future__ import annotations
 
@@ -17,8 +25,8 @@ from fractions import Fraction
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..evaluate import (Evaluator, Uncertain, Undefined, as_equation, condition_holds, difference, format_value,
-                        relation_holds, subtract)
+from ..evaluate import (Evaluator, Uncertain, Undefined, Unevaluable, approx, as_equation, condition_holds,
+                        format_value, magnitude_bits, relation_holds, sign, subtract, to_arb)
 from ..facts import table_satisfies
 from .bounds import INF, Interval, symbol_interval
 
@@ -28,7 +36,24 @@ SPECIAL = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fr
            Fraction(1000), Fraction(-1000), Fraction(10 ** 4), Fraction(-10 ** 4), Fraction(1, 1000),
            Fraction(-1, 1000), Fraction(10 ** 6), Fraction(-10 ** 6), Fraction(1, 10 ** 6), Fraction(10 ** 9),
            Fraction(-10 ** 9)]
-SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100, 1000, -1000, 10 ** 6, -10 ** 6)]
+# magnitudes far beyond 10^9 (exact; transcendental functions of them are arb balls)
+HUGE = [Fraction(10 ** 30), Fraction(-10 ** 30), Fraction(1, 10 ** 30), Fraction(10 ** 100), Fraction(-10 ** 100),
+        Fraction(1, 10 ** 100), Fraction(10 ** 1000), Fraction(2 ** (2 ** 16)), Fraction(-10 ** 1000),
+        Fraction(1, 2 ** (2 ** 16))]
+SPECIAL = SPECIAL + HUGE
+SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100, 1000, -1000, 10 ** 6, -10 ** 6,
+                                     10 ** 30, -10 ** 30, 10 ** 100, 10 ** 1000, 2 ** (2 ** 16))]
+
+# precision ladder (bits) for deciding a comparison at one point; a level above the
+# first is used only when the previous one could not decide, and is sized from the
+# magnitudes that were met (cancellation), capped at MAX_PREC
+FIRST_PREC = 128
+MAX_PREC = 1 << 16
+PREC_LEVELS = 3
+MAX_CRITICAL_POINTS = 24     # candidate points from critical values, at most
+MAX_POLY_DEGREE = 8          # polynomial sub-expressions whose roots are located
+NEWTON_STARTS = 3            # univariate local refinement: starts ...
+NEWTON_STEPS = 12            # ... and steps from each
 
 
 @dataclass
@@ -79,7 +104,8 @@ class Sampler:
         syms = set()
         for e in exprs:
             syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
-        self.symbols = sorted(syms, key=lambda s: s.name)
+        self.symbols = sorted(syms, key=lambda s: (s.name, sp.default_sort_key(s)))
+        self.exprs = exprs
         atoms = set()
         for e in exprs:
             atoms |= e.atoms(AppliedUndef)
@@ -173,6 +199,61 @@ class Sampler:
                 mode = 2
             yield {s: self.value_for(s, mode, k) for s in self.symbols}
 
+    # -- critical points
+    def critical_values(self) -> list:
+        """[(symbol, value)]: where a sub-expression with that one symbol vanishes or
+        turns (roots of polynomials and their derivatives), and where a trigonometric
+        argument linear in it is a multiple of pi/2. Deterministic, at most
+        MAX_CRITICAL_POINTS, each value allowed for its symbol."""
+        subs: list = []
+        seen: set = set()
+
+        def add(u):
+            if isinstance(u, sp.Basic) and not u.is_number and u not in seen:
+                seen.add(u)
+                subs.append(u)
+
+        add(self.p.rhs - self.p.lhs)
+        for e in self.exprs:
+            for node in sp.preorder_traversal(e):
+                if isinstance(node, (sp.Add, sp.Pow)):
+                    add(node)
+                if isinstance(node, (sp.Max, sp.Min)):
+                    for a, b in zip(node.args, node.args[1:]):
+                        add(a - b)
+                if isinstance(node, sp.Function) or isinstance(node, sp.Pow):
+                    for a in node.args:
+                        add(a)
+        out: list = []
+        for u in subs:
+            free = [s for s in u.free_symbols if isinstance(s, sp.Symbol)]
+            if len(free) != 1 or free[0] not in self.intervals:
+                continue
+            s = free[0]
+            values = []
+            trig = any(isinstance(n, (sp.sin, sp.cos, sp.tan)) and n.args[0] == u for e in self.exprs
+                       for n in sp.preorder_traversal(e))
+            values += _poly_critical_values(u, s)
+            if trig:
+                values += _trig_critical_values(u, s)
+            for v in values:
+                if (s, v) not in out and value_allowed(s, v, self.intervals[s]):
+                    out.append((s, v))
+                    if len(out) >= MAX_CRITICAL_POINTS:
+                        return out
+        return out
+
+    def critical_points(self) -> list:
+        """Full points built around the critical values: the symbol takes its critical
+        value, the others the first special values allowed for them."""
+        points = []
+        for s, v in self.critical_values():
+            for k in range(2 if len(self.symbols) > 1 else 1):
+                point = {t: (v if t == s else self.value_for(t, 0, k)) for t in self.symbols}
+                if point not in points:
+                    points.append(point)
+        return points
+
     # -- evaluation of one point
     def complete(self, point: dict, fixed: dict | None = None):
         """Add values for the abstract-function atoms (taking those in `fixed` first).
@@ -203,46 +284,101 @@ class Sampler:
         return env, shown, table
 
 
-def _check_point(p: Problem, env: dict, prec: int = 128, final: bool = False):
-    """("violated", why) / ("holds", margin) / ("skip", why) at one full point."""
+def _check_point(p: Problem, env: dict, prec: int = FIRST_PREC, final: bool = False, with_mag: bool = False):
+    """("violated", why) / ("holds", margin) / ("skip", why) at one full point; with
+    with_mag, a third item: the largest magnitude (bits) met, to size the next precision.
+    A skip whose reason is in ESCALATE may be decided at a higher precision."""
+    ev = Evaluator(env, prec)
+
+    def out(*r):
+        return (*r, ev.mag) if with_mag else r
+
     for (l, r, rr) in p.premises:
         try:
-            d = difference(l, rr, env, prec)
-        except (Uncertain, Undefined):
-            return ("skip", "premise")
-        if relation_holds(r, d) is not True:
-            return ("skip", "premise")
+            d = subtract(ev(rr), ev(l), prec)
+        except (Undefined, Unevaluable):
+            return out("skip", "premise undefined")
+        except Uncertain:
+            return out("skip", "premise")
+        ok = relation_holds(r, d)
+        if ok is None:
+            ev.mag = max(ev.mag, magnitude_bits(d))
+            return out("skip", "premise")
+        if not ok:
+            return out("skip", "premise false")
+    kinks = []  # violated smoothness conditions of derivatives (conditions with a jump)
     for c in p.conds:
         try:
-            v = Evaluator(env, prec)(c.expr)
+            v = ev(c.expr)
         except Undefined:
             continue  # an enclosing condition reports it
+        except Unevaluable:
+            return out("skip", "condition unevaluable")
         except Uncertain:
-            return ("skip", "condition")
+            return out("skip", "condition")
         ok = condition_holds(c.rel, v)
         if ok is None:
-            return ("skip", "condition")
+            return out("skip", "condition")
         if not ok:
-            return ("violated", f"undefined there: {c.why}, and it is "
-                                f"{ {'!=': '0', '>': 'not positive', '>=': 'negative'}[c.rel]} there")
+            if getattr(c, "jump", None) is not None:
+                kinks.append(c)
+                continue
+            return out("violated", f"undefined there: {c.why}, and it is "
+                                   f"{ {'!=': '0', '>': 'not positive', '>=': 'negative'}[c.rel]} there")
+    if kinks:
+        verdict = _at_kinks(kinks, ev)
+        if verdict is not None:
+            return out(*verdict)
     try:
-        ev = Evaluator(env, prec)
         a, b = ev(p.lhs), ev(p.rhs)
     except Undefined as exc:
-        return ("violated", f"undefined there ({exc})")
+        return out("violated", f"undefined there ({exc})")
+    except Unevaluable:
+        return out("skip", "unevaluable")
     except Uncertain:
-        return ("skip", "value")
-    d = subtract(b, a)
+        return out("skip", "value")
+    ev.mag = max(ev.mag, magnitude_bits(a), magnitude_bits(b))
+    d = subtract(b, a, prec)
     ok = relation_holds(p.rel, d)
     if ok is None:
         if final and p.rel in ("=", "<=", ">="):
             # the sides agree to the working precision: evidence, never a proof
-            return ("holds", 0.0)
-        return ("skip", "precision")
+            return out("holds", 0.0)
+        return out("skip", "precision")
     if not ok:
-        return ("violated", f"left side {as_equation(a)}, right side {as_equation(b)}")
+        return out("violated", f"left side {as_equation(a)}, right side {as_equation(b)}")
     scale = 1 + abs(_float(a)) + abs(_float(b))
-    return ("holds", abs(_float(d)) / scale)
+    return out("holds", abs(_float(d)) / scale)
+
+
+ESCALATE = ("precision", "value", "condition", "premise", "kink")
+
+
+def _at_kinks(kinks, ev):
+    """The point is at kinks of derivatives (|u| with u = 0, max/min with equal
+    arguments, roots at 0). None: the derivative exists there (every jump is 0,
+    and the formal derivative gives its value); ("violated", why): it provably does
+    not (one kink only, whose one-sided derivatives certainly differ); else a skip."""
+    jumps = []
+    for c in kinks:
+        if c.jump.has(sp.nan):
+            return ("skip", "kink unknown")
+        try:
+            jumps.append(ev(c.jump))
+        except (Undefined, Unevaluable):
+            return ("skip", "kink unknown")
+        except Uncertain:
+            return ("skip", "kink")
+    signs = [sign(j) for j in jumps]
+    if all(s == 0 for s in signs):
+        return None
+    if len({c.expr for c in kinks}) == 1 and all(s is not None and s != 0 for s in signs):
+        c = kinks[0]
+        return ("violated", f"the derivative does not exist there: {c.why}, it is 0 there, and the "
+                            f"derivatives from the two sides differ (by {format_value(abs(jumps[0])) if isinstance(jumps[0], Fraction) else approx(abs(jumps[0]))})")
+    if any(s is None for s in signs):
+        return ("skip", "kink")
+    return ("skip", "kink unknown")
 
 
 def _float(v) -> float:
@@ -265,11 +401,9 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
     valid = 0
     best: list = []  # (margin, point)
     tight = False
-    candidates = list(p.extra_points) + list(sampler.points(count))
+    candidates = list(p.extra_points) + sampler.critical_points() + list(sampler.points(count))
     seen = set()
     for raw in candidates:
-        if time_left() <= 0:
-            break
         point = {s: raw.get(s, Fraction(0)) for s in sampler.symbols}
         fixed = {a: v for a, v in raw.items() if a in sampler.atoms}
         if not sampler.admissible(point):
@@ -283,7 +417,7 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
             continue
         kind, info, shown = result
         if kind == "violated":
-            point, info, shown = _shrink(p, sampler, point, fixed, info, shown, time_left)
+            point, info, shown = _shrink(p, sampler, point, fixed, info, shown)
             return Outcome("counterexample", _show(point, shown), info, valid)
         if kind == "holds":
             valid += 1
@@ -291,9 +425,14 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
             if p.rel in ("<", ">", "!=") and info < 1e-12:
                 tight = True
     if local and p.rel in ("<", "<=", ">", ">=") and best and sampler.symbols:
-        best.sort(key=lambda t: t[0])
+        best.sort(key=lambda t: t[0])  # a stable sort: ties keep the order the points were tried in
+        if len(sampler.symbols) == 1:
+            for margin, start in best[:NEWTON_STARTS]:
+                found = _newton(p, sampler, start)
+                if found is not None:
+                    return Outcome("counterexample", _show(found[0], found[2]), found[1], valid)
         for margin, start in best[:3]:
-            found = _descend(p, sampler, start, time_left)
+            found = _descend(p, sampler, start)
             if found is not None:
                 kind, point, info, shown = found
                 if kind == "violated":
@@ -311,11 +450,12 @@ def _simplicity(v: Fraction) -> int:
     return abs(v.numerator) + v.denominator
 
 
-def _shrink(p, sampler, point, fixed, info, shown, time_left):
-    """Simpler values that still break the step (each one certified like any point)."""
+def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
+    """Simpler values that still break the step (each one certified like any point).
+    At most len(symbols) * len(SIMPLE) evaluations."""
     for s in sampler.symbols:
         for v in SIMPLE:
-            if time_left() <= 0 or _simplicity(v) >= _simplicity(point[s]):
+            if _simplicity(v) >= _simplicity(point[s]):
                 break
             cand = dict(point)
             cand[s] = v
@@ -338,17 +478,37 @@ def _evaluate(p, sampler, point, fixed=None):
         for ff in p.function_facts:
             if table_satisfies(ff, table, ev) is not True:
                 return None  # these function values break a cited fact: not a counterexample
-    kind, info = _check_point(p, env)
-    if kind == "skip":
-        kind2, info2 = _check_point(p, env, 512, final=True)
-        if kind2 == "skip":
+    return _decide_point(p, env, shown)
+
+
+def _decide_point(p, env, shown):
+    """Check one full point, raising the precision while the balls cannot decide:
+    at most PREC_LEVELS evaluations, from FIRST_PREC up to MAX_PREC bits, each
+    level sized from the magnitudes met (cancellation in sums, arguments of
+    periodic functions). When the sides of `=`, `<=`, `>=` still cannot be told
+    apart with ample bits for those magnitudes (twice their size plus 256), the
+    point is evidence (never a proof); a point that stays undecided otherwise, or
+    whose magnitudes need more than MAX_PREC bits, is skipped."""
+    prec = FIRST_PREC
+    for level in range(PREC_LEVELS):
+        kind, info, mag = _check_point(p, env, prec, with_mag=True)
+        if kind != "skip":
+            return kind, info, shown
+        if info not in ESCALATE:
             return None
-        kind, info = kind2, info2
-    return kind, info, shown
+        enough = prec >= 2 * mag + 2 * FIRST_PREC
+        last = level == PREC_LEVELS - 1 or prec >= MAX_PREC
+        if info == "precision" and p.rel in ("=", "<=", ">=") and enough and level > 0:
+            return "holds", 0.0, shown
+        if enough or last:
+            return None
+        prec = min(MAX_PREC, max(4 * prec, 2 * mag + 2 * FIRST_PREC))
+    return None
 
 
-def _descend(p, sampler, start: dict, time_left, budget: int = 120):
-    """Pattern search on the margin; returns a violated point if it finds one."""
+def _descend(p, sampler, start: dict, time_left=None, budget: int = 120):
+    """Pattern search on the margin; returns a violated point if it finds one.
+    At most `budget` evaluations (counted, never timed)."""
     point = dict(start)
     res = _evaluate(p, sampler, point)
     if res is None or res[0] != "holds":
@@ -356,7 +516,7 @@ def _descend(p, sampler, start: dict, time_left, budget: int = 120):
     current = res[1]
     step = Fraction(1, 2)
     evals = 0
-    while evals < budget and step > Fraction(1, 10 ** 7) and time_left() > 0:
+    while evals < budget and step > Fraction(1, 10 ** 7):
         improved = False
         for s in sampler.symbols:
             for direction in (1, -1):
@@ -374,7 +534,7 @@ def _descend(p, sampler, start: dict, time_left, budget: int = 120):
                 if r is None:
                     continue
                 if r[0] == "violated":
-                    shrunk, info, shown = _shrink(p, sampler, cand, None, r[1], r[2], time_left)
+                    shrunk, info, shown = _shrink(p, sampler, cand, None, r[1], r[2])
                     return ("violated", shrunk, info, shown)
                 if r[1] < current:
                     point, current, improved = cand, r[1], True
@@ -382,4 +542,131 @@ def _descend(p, sampler, start: dict, time_left, budget: int = 120):
             step /= 4
     if p.rel in ("<", ">") and current < 1e-9:
         return ("tight", point, current, {})
+    return None
+
+
+def _as_fraction(v) -> Fraction | None:
+    """An exact rational near a ball's midpoint (or the exact value)."""
+    if isinstance(v, Fraction):
+        return v
+    try:
+        man, exp = v.mid().man_exp()
+    except (AttributeError, ValueError):
+        return None
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** (-exp))
+
+
+def _round(v: Fraction, bits: int = 200) -> Fraction:
+    """v with a denominator of at most `bits` bits (closest such), or v if already small."""
+    if v.denominator.bit_length() <= bits:
+        return v
+    return v.limit_denominator(2 ** bits)
+
+
+def _poly_critical_values(u, s) -> list:
+    """Real roots of u and of du/ds when u is a polynomial in s with rational
+    coefficients of degree <= MAX_POLY_DEGREE: exact when rational, else rational
+    approximations to about 200 bits."""
+    from flint import arb as _arb, ctx, fmpz_poly
+    try:
+        poly = sp.Poly(u, s)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return []
+    if not poly.is_univariate or poly.degree() < 1 or poly.degree() > MAX_POLY_DEGREE or \
+            not all(c.is_Rational for c in poly.all_coeffs()):
+        return []
+    out = []
+    for q in (poly, poly.diff(s)):
+        if q.degree() < 1:
+            continue
+        coeffs = [sp.Rational(c) for c in reversed(q.all_coeffs())]
+        den = sp.ilcm(*[c.q for c in coeffs])
+        fp = fmpz_poly([int(c * den) for c in coeffs])
+        old = ctx.prec
+        ctx.prec = 256
+        try:
+            for fac, _m in fp.factor()[1]:
+                if fac.degree() == 1:
+                    c0, c1 = int(fac[0]), int(fac[1])
+                    out.append(Fraction(-c0, c1))
+                else:
+                    for root, _mult in fac.complex_roots():
+                        if root.imag.is_zero():
+                            r = _as_fraction(root.real)
+                            if r is not None:
+                                out.append(_round(r))
+        finally:
+            ctx.prec = old
+    return out
+
+
+def _trig_critical_values(u, s) -> list:
+    """Where the linear argument u = a*s + b of sin/cos/tan is k*pi/2, |k| <= 4:
+    rational approximations to about 200 bits."""
+    from flint import arb as _arb, ctx
+    try:
+        poly = sp.Poly(u, s)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return []
+    if poly.degree() != 1 or not all(c.is_Rational for c in poly.all_coeffs()):
+        return []
+    a, b = [Fraction(int(c.p), int(c.q)) for c in poly.all_coeffs()]
+    out = []
+    old = ctx.prec
+    ctx.prec = 256
+    try:
+        half_pi = _arb.pi() / 2
+        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+            v = (half_pi * k - to_arb(b)) / to_arb(a)
+            r = _as_fraction(v)
+            if r is not None:
+                out.append(_round(r))
+    finally:
+        ctx.prec = old
+    return out
+
+
+def _newton(p, sampler, start: dict):
+    """For a one-symbol inequality: Newton steps on the derivative of the margin
+    (towards its turning points, where narrow extrema hide) from a start point.
+    Returns (point, why, shown) of a certified violation, or None. At most
+    NEWTON_STEPS evaluations; every candidate is checked like any point."""
+    (s,) = sampler.symbols
+    if sampler.atoms:
+        return None
+    d = p.rhs - p.lhs
+    try:
+        d1 = sp.diff(d, s)
+        d2 = sp.diff(d1, s)
+    except Exception:  # noqa: BLE001 - no derivative, no refinement
+        return None
+    if d1.has(sp.Derivative, sp.Subs) or d2.has(sp.Derivative, sp.Subs):
+        return None
+    x = start[s]
+    tried = set()
+    for _ in range(NEWTON_STEPS):
+        ev = Evaluator({s: x}, FIRST_PREC)
+        try:
+            g, h = ev(d1), ev(d2)
+        except (Uncertain, Undefined, ZeroDivisionError):
+            return None
+        hv = to_arb(h)
+        if not (hv > 0 or hv < 0):
+            return None
+        step = _as_fraction(to_arb(g) / hv) if not (isinstance(g, Fraction) and isinstance(h, Fraction)) \
+            else g / h
+        if step is None:
+            return None
+        x = _round(x - step)
+        if x in tried:
+            return None
+        tried.add(x)
+        point = {s: x}
+        if not sampler.admissible(point):
+            return None
+        r = _evaluate(p, sampler, point)
+        if r is not None and r[0] == "violated":
+            point, info, shown = _shrink(p, sampler, point, None, r[1], r[2])
+            return point, info, shown
     return None
