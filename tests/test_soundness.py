@@ -388,3 +388,62 @@ def test_the_matrix_oracle_catches_false_claims():
                     "trace(P)/n >= sqrt(det(P))"]:
         (t,) = tasks_from(head + f"claim c : {formula}\n")
         assert matrix_oracle_finds_false(t, random.Random(0), tries=60) is not None, formula
+
+
+# ------------------------------------------- the gate: statements and vacuity
+def _theorem_statement_variants(text):
+    """Each single-relation theorem of a file, with its statement's left side
+    multiplied by (zz - 1)/(zz - 1) for a fresh real zz: the chain still matches
+    (the ends are equal where defined) but the statement is undefined at zz = 1."""
+    from proofcheck import syntax as S
+    doc = parse_document(text)
+    lines = text.split("\n")
+    out = []
+    for st in doc.statements:
+        if not isinstance(st, S.Theorem) or st.proof is None or not isinstance(st.formula, S.Chain):
+            continue
+        if len(st.formula.exprs) != 2:
+            continue
+        sp_ = st.formula.exprs[0].span
+        if sp_.line != sp_.end_line:
+            continue
+        line = lines[sp_.line - 1]
+        lhs = line[sp_.column - 1:sp_.end_column - 1]
+        new = line[:sp_.column - 1] + f"({lhs})*(zz - 1)/(zz - 1)" + line[sp_.end_column - 1:]
+        variant = lines[:sp_.line - 1] + [new] + lines[sp_.line:]
+        out.append((st.name, "let zz : real\n" + "\n".join(variant)))
+    return out
+
+
+def test_no_theorem_with_an_undefined_statement_is_proved(runner):
+    from proofcheck.check import check_text
+    tried = 0
+    for f in FILES:
+        for name, text in _theorem_statement_variants(f.read_text(encoding="utf-8")):
+            result = check_text(text, str(f), Options(timeout=5.0), runner)
+            (th,) = [it for it in result.items if it.kind == "theorem" and it.name == name]
+            tried += 1
+            assert th.status not in ("proved", "checked"), (f.name, name, th.status, th.message)
+    assert tried >= 15
+
+
+def test_contradictory_citations_never_prove_a_false_mutant(valid_steps, runner):
+    """Every mutant also cites two contradictory assumptions (through which Z3 could
+    prove anything): a false mutant must still not be proved or checked."""
+    from proofcheck.elaborate import Fact
+    z = sp.Symbol("zz", real=True)
+    bad = [Fact("up", "assume", factlib.rel(z, ">", sp.Integer(1)), 1),
+           Fact("down", "assume", factlib.rel(z, "<", sp.Integer(0)), 2)]
+    rng = random.Random(5)
+    pairs = []
+    for t in valid_steps[::3]:
+        for kind, m in mutants(t, rng)[:3]:
+            pairs.append((m, replace(m, facts=list(m.facts) + bad, hints=list(m.hints) + ["up", "down"])))
+    verdicts = runner.run([m2 for _, m2 in pairs], 3.0)
+    accepted_false = []
+    for (m, _), v in zip(pairs, verdicts):
+        if v.status in ("proved", "checked"):
+            if oracle_finds_false(m, random.Random(11)) is not None:
+                accepted_false.append((f"{m.lhs} {m.rel} {m.rhs}", v.status, v.method, v.message))
+    assert len(pairs) > 60
+    assert not accepted_false, accepted_false[:3]
