@@ -31,6 +31,9 @@ class OutOfTime(BaseException):
 
 
 def _fire(signum, frame):
+    # fire again shortly: an exception raised inside a finaliser (`__del__`) is
+    # ignored by Python, and the step must still stop
+    signal.setitimer(signal.ITIMER_REAL, 0.05)
     raise OutOfTime()
 
 

@@ -123,7 +123,11 @@ def contradiction(premises, instances, known) -> Rejection | None:
     r = realarith.z3_decide(zero, "!=", zero, hyps, known, budget.Z3_RLIMIT_SMALL, labels=labels,
                             track_all=True)
     if r is None:
-        return None  # satisfiable, or too hard to tell: see below
+        return None  # not expressible for Z3: the proof did not rest on Z3 reading them either
+    if r[0] == "unknown":
+        return Rejection("I could not check that the premises and cited facts are consistent "
+                         "(the check ran out of its work limit); a proof from contradictory facts "
+                         "proves nothing", "vacuous")
     if r[0] == "proved":
         names = []
         for n in (r[3] if len(r) > 3 else labels):

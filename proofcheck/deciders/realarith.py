@@ -319,7 +319,8 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, 
     labels name the last len(labels) hypotheses (all of them with track_all);
     the unsat core then says which were used.
     Returns ("proved", text, used text, [used labels]), ("candidate", {symbol or
-    atom: Fraction}, exact) or None.
+    atom: Fraction}, exact), ("unknown", Z3's reason: the work limit ran out) or
+    None (not expressible for Z3).
     """
     try:
         import z3
@@ -375,4 +376,4 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, 
         # with no opaque terms the encoding is exact: Z3's model shows the step false,
         # even when its values are irrational and cannot be confirmed exactly
         return ("candidate", point, not p.atoms)
-    return None
+    return ("unknown", s.reason_unknown())
