@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as S
+from .pretty import visible
 
 MAX_LINE_CHARS = 20_000
+# brackets inside one statement, and levels of the parse tree (a chain of `+`/`-`
+# or `*`/`/` at one level, `a + b + c + …`, counts as one level however long)
 MAX_NESTING = 100
+# digits of one number (Python cannot even print an int of more than 4300 digits)
+MAX_NUMBER_DIGITS = 1000
+# the points of a theorem, `theorem t [10] : …`
+MAX_POINTS = 1_000_000
+
+BOM = "\ufeff"
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_NAME_RE = re.compile(r"[^\W\d_ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹][^\Wᵀ⁰¹²³⁴⁵⁶⁷⁸⁹]*")
 
 STATEMENT_KEYWORDS = ("let", "fun", "def", "assume", "claim", "theorem", "proof", "qed", "have")
 
@@ -87,14 +99,25 @@ def _span(meta_or_token, line_offset: int) -> S.Span:
 
 
 def _number(text: str) -> Fraction:
+    """The exact value of a NUMBER token (callers bound its length first)."""
     if "." in text:
         whole, frac = text.split(".")
         return Fraction(int(whole + frac), 10 ** len(frac))
     return Fraction(int(text))
 
 
-class ToAst(Transformer):
-    """One method per grammar rule; builds `syntax` nodes with spans."""
+def normalize_name(text: str) -> str:
+    """Names are compared after Unicode NFKC normalisation: the Kelvin sign `K`
+    and `K` are one name, so are `ｘ` and `x`, `x₁` and `x1`."""
+    return unicodedata.normalize("NFKC", text)
+
+
+class ToAst(Transformer_NonRecursive):
+    """One method per grammar rule; builds `syntax` nodes with spans.
+
+    Not recursive, so a long flat chain `x1 + x2 + … + x500` (a deep tree to
+    Lark) does not exhaust Python's stack; `nesting_problem` bounds real nesting.
+    """
 
     def __init__(self, line_offset: int, text: str = ""):
         super().__init__()
@@ -104,13 +127,31 @@ class ToAst(Transformer):
     def sp(self, x) -> S.Span:
         return _span(x, self.off)
 
+    # -- tokens
+    def NAME(self, tok):
+        name = normalize_name(str(tok))
+        if not _NAME_RE.fullmatch(name):
+            raise SyntaxProblemError(self.sp(tok), f"`{visible(str(tok))}` is not a name: it reads as "
+                                     f"`{visible(name)}` (names are compared after Unicode NFKC normalisation)")
+        return tok.update(value=name) if name != tok else tok
+
+    def DERIV(self, tok):
+        var = self.NAME(Token("NAME", str(tok)[3:], tok.start_pos, tok.line, tok.column, tok.end_line,
+                              tok.end_column, tok.end_pos))
+        return tok.update(value="d/d" + str(var))
+
+    def num(self, tok) -> S.Num:
+        """A NUMBER token as a node, refused when it is too long to be a number one means."""
+        digits = len(str(tok).replace(".", ""))
+        if digits > MAX_NUMBER_DIGITS:
+            raise SyntaxProblemError(self.sp(tok), f"this number is too long ({digits} digits; "
+                                     f"at most {MAX_NUMBER_DIGITS})")
+        return S.Num(self.sp(tok), str(tok), _number(str(tok)))
+
     # -- expressions
     @v_args(meta=True)
     def number(self, meta, children):
-        tok = children[0]
-        if len(tok) > 1000:
-            raise SyntaxProblemError(self.sp(tok), "this number is too long (more than 1000 digits)")
-        return S.Num(self.sp(tok), str(tok), _number(str(tok)))
+        return self.num(children[0])
 
     @v_args(meta=True)
     def name(self, meta, children):
@@ -153,8 +194,7 @@ class ToAst(Transformer):
                 self.sp(meta),
                 f"a number multiplies a name only when written directly before it: "
                 f"write `{tok}*…` or remove the space")
-        num = S.Num(self.sp(tok), str(tok), _number(str(tok)))
-        return S.BinOp(self.sp(meta), "*", num, operand, implicit=True)
+        return S.BinOp(self.sp(meta), "*", self.num(tok), operand, implicit=True)
 
     @v_args(meta=True)
     def neg(self, meta, children):
@@ -163,6 +203,19 @@ class ToAst(Transformer):
     @v_args(meta=True)
     def pow(self, meta, children):
         return S.Power(self.sp(meta), children[0], children[-1])
+
+    @v_args(meta=True)
+    def sup_pow(self, meta, children):
+        """`x²` is `x^2`, `x⁻¹` is `x^(-1)`: superscript digits after an atom are a power."""
+        base, tok = children
+        text = str(tok).translate(SUPERSCRIPTS)
+        span = self.sp(tok)
+        if len(text) > 6:
+            raise SyntaxProblemError(span, "this superscript power is too long (at most 6 characters)")
+        exponent = S.Num(span, text.lstrip("-"), Fraction(int(text.lstrip("-"))))
+        if text.startswith("-"):
+            exponent = S.Neg(span, exponent)
+        return S.Power(self.sp(meta), base, exponent)
 
     @v_args(meta=True)
     def transpose(self, meta, children):
@@ -290,7 +343,10 @@ class ToAst(Transformer):
         return S.Have(self.sp(meta), name, formula, hints)
 
     def points(self, children):
-        return _number(str(children[0]))
+        tok = children[0]
+        if len(str(tok)) > 20 or _number(str(tok)) > MAX_POINTS:
+            raise SyntaxProblemError(self.sp(tok), f"the points of a theorem are a number from 0 to {MAX_POINTS}")
+        return _number(str(tok))
 
     @v_args(meta=True)
     def theorem(self, meta, children):
@@ -407,8 +463,86 @@ def _syntax_message(err: UnexpectedInput, text: str) -> tuple[int, int, str]:
         return line, col, msg
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        return err.line, err.column, f"unexpected character `{ch}`"
+        return err.line, err.column, f"unexpected character {describe_char(ch)}"
     return getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1, str(err)
+
+
+def describe_char(ch: str) -> str:
+    """A character for a message, visible even when it is a control or invisible one."""
+    if not ch:
+        return "at the end"
+    shown = visible(ch)
+    name = unicodedata.name(ch, "")
+    if shown != ch or unicodedata.category(ch) in ("Zs", "Cf", "Co", "Cn", "Mn", "Me"):
+        return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
+    return f"`{ch}`"
+
+
+# ------------------------------------------------------------------- nesting
+_CHAIN_OPS = {"+": "+-", "-": "+-", "*": "*/", "/": "*/"}
+
+
+def _children(node):
+    """The syntax nodes directly below `node`."""
+    if isinstance(node, S.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, (S.Neg, S.Abs, S.Norm, S.Transpose)):
+        return [node.arg]
+    if isinstance(node, S.Power):
+        return [node.base, node.exponent]
+    if isinstance(node, S.Call):
+        return list(node.args)
+    if isinstance(node, S.Index):
+        return [node.base] + list(node.indices)
+    if isinstance(node, S.Deriv):
+        return [node.body]
+    if isinstance(node, S.Range):
+        return [node.low, node.high]
+    if isinstance(node, S.BigOp):
+        return list(node.ranges) + [node.body]
+    if isinstance(node, S.Chain):
+        return list(node.exprs)
+    if isinstance(node, S.Forall):
+        return [node.body]
+    if isinstance(node, S.And):
+        return [node.left, node.right]
+    if isinstance(node, S.Implies):
+        return [node.premise, node.conclusion]
+    if isinstance(node, (S.Claim, S.Have, S.Assume, S.Theorem)):
+        return [node.formula]
+    if isinstance(node, S.Def):
+        return [node.body]
+    if isinstance(node, S.Let):
+        return list(node.type_args)
+    if isinstance(node, S.ChainStart):
+        return [node.expr] + ([node.step] if node.step else [])
+    if isinstance(node, S.ChainStep):
+        return [node.expr]
+    return []
+
+
+def _same_level(parent, child) -> bool:
+    """Is `child` the left operand of a chain at the same level (`(a + b) + c`)?
+    Such chains are read without recursion, so they do not count as nesting."""
+    if isinstance(parent, S.BinOp) and child is parent.left and isinstance(child, S.BinOp):
+        return _CHAIN_OPS[parent.op] == _CHAIN_OPS[child.op]
+    if isinstance(parent, S.And) and child is parent.left:
+        return isinstance(child, S.And)
+    return False
+
+
+def nesting_depth(node, limit: int) -> int:
+    """Levels of nesting below `node`, computed without recursion; stops past `limit`."""
+    deepest = 0
+    stack = [(node, 0)]
+    while stack:
+        n, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        for c in _children(n):
+            stack.append((c, depth if _same_level(n, c) else depth + 1))
+    return deepest
 
 
 def _bracket_problem(text: str):
@@ -457,8 +591,9 @@ def parse_line(text: str, first_line: int):
         return problem(*_syntax_message(err, text))
     if bad:
         return problem(*bad)
+    too_deep = f"this statement is nested too deeply to check (more than {MAX_NESTING} levels)"
     try:
-        return ToAst(off, text).transform(tree)
+        node = ToAst(off, text).transform(tree)
     except VisitError as err:
         inner = err.orig_exc
         if isinstance(inner, SyntaxProblemError):
@@ -466,14 +601,21 @@ def parse_line(text: str, first_line: int):
             src = lines[sp.line - off - 1] if 0 < sp.line - off <= len(lines) else ""
             return S.SyntaxProblem(sp, inner.message, src)
         if isinstance(inner, RecursionError):
-            return problem(1, 1, "this statement is nested too deeply to check")
+            return problem(1, 1, too_deep)
+        if isinstance(inner, (ValueError, OverflowError)):  # e.g. a number Python cannot convert
+            return problem(1, 1, "this statement has a number or name that cannot be read")
         raise
     except RecursionError:
-        return problem(1, 1, "this statement is nested too deeply to check")
+        return problem(1, 1, too_deep)
+    if nesting_depth(node, MAX_NESTING) > MAX_NESTING:
+        return problem(1, 1, too_deep)
+    return node
 
 
 # -------------------------------------------------------------------- grouping
 def parse_document(text: str, path: str = "<input>") -> S.Document:
+    if text.startswith(BOM):  # a UTF-8 byte-order mark is not part of the text
+        text = text[len(BOM):]
     statements: list = []
     problems: list = []
     theorem = None   # the theorem a proof may attach to
