@@ -57,6 +57,41 @@ def _fixed_hash_seed(argv) -> None:
             pass  # no re-exec: still correct, only the hash seed is random
 
 
+def _check_file(text, path, options, runner):
+    """check_text, but a bug on one file must not end the report of the others."""
+    from .check import FileResult, ItemResult, check_text
+    from .syntax import Span
+    from .verdict import ERROR, Verdict
+    try:
+        return check_text(text, path, options, runner)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - e.g. a time limit or a bug: report it on this file
+        item = ItemResult("file", None, Span(1, 1, 1, 2), "")
+        why = "it took longer than the time limit" if type(exc).__name__ == "OutOfTime" else \
+            f"an internal error ({type(exc).__name__}); please report it"
+        item.own = Verdict(ERROR, "", f"this file could not be checked: {why}")
+        item.status, item.message = ERROR, item.own.message
+        return FileResult(path, [item], 0.0, ERROR, text.split("\n"))
+
+
+def _write(text: str, stream) -> bool:
+    """Print `text`; False when the reader has gone (`proofcheck … | head -1`)."""
+    try:
+        print(text, file=stream)
+        stream.flush()
+        return True
+    except BrokenPipeError:
+        # nobody reads any more: point the stream at /dev/null so that Python's
+        # final flush does not fail with a traceback either
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+        return False
+
+
 def main(argv=None) -> int:
     _fixed_hash_seed(argv)
     parser = build_parser()
@@ -72,24 +107,24 @@ def main(argv=None) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append((f, f"cannot read: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}"))
     for path, why in problems:
-        print(f"proofcheck: {path}: {why}", file=sys.stderr)
+        _write(f"proofcheck: {path}: {why}", sys.stderr)
 
-    from .check import Options, check_text
+    from .check import Options
     from .runner import Runner
     from .verdict import passes
     options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
     results = []
     with Runner(args.jobs) as runner:
         for path, text in texts:
-            results.append(check_text(text, path, options, runner))
+            results.append(_check_file(text, path, options, runner))
     seconds = time.monotonic() - started
     if args.format == "json":
         from .report_json import render
-        print(render(results, seconds))
+        _write(render(results, seconds), sys.stdout)
     else:
         from .report_text import Style, render_run
         color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
-        print(render_run(results, seconds, Style(color), args.quiet))
+        _write(render_run(results, seconds, Style(color), args.quiet), sys.stdout)
     if problems:
         return 2
     ok = all(passes(item.status, args.strict) for fr in results for item in fr.items)

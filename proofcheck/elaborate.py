@@ -24,8 +24,11 @@ from . import syntax as S
 from .mathfuncs import HugePower, SpectralNorm
 from .pretty import show
 
-# Numbers larger than this many bits are kept as unevaluated powers.
-MAX_NUMBER_BITS = 100_000
+# Numbers larger than this many bits (about 3900 digits) are kept as
+# unevaluated powers, and an expression may not contain a larger number: Python
+# cannot even print an int of more than 4300 digits.
+MAX_NUMBER_BITS = 13_000
+MAX_NUMBER_DIGITS = 3_900
 # one expression, after unfolding definitions: nodes (as a tree) and levels
 MAX_TERM_NODES = 10_000
 MAX_TERM_DEPTH = 250
@@ -280,36 +283,58 @@ def _too_large(expr) -> str | None:
     return None
 
 
+def _huge_number(expr) -> bool:
+    """Does `expr` hold a number too large to work with?"""
+    return any(_bits(q) > MAX_NUMBER_BITS for q in expr.atoms(sp.Rational))
+
+
 def _corners(expr, ranges: dict):
     """The values of an index expression at the ends of the ranges of the
-    summation indices in it, or None when it is not affine in each of them.
+    summation indices in it, each with facts known there (expressions >= 0), or
+    None when it is not affine in each of them.
 
     `ranges` maps each summation index to (low, high, order), inner indices
     having higher orders. An index affine in the innermost summation index takes
-    its extreme values at that index's range ends (also when SymPy runs a range
-    backwards: those points lie between the ends); substituting them leaves an
+    its extreme values at that index's range ends; substituting them leaves an
     expression in the outer indices, treated the same way. Every value the index
-    takes lies between the smallest and the largest corner."""
-    out = [expr]
+    takes lies between the smallest and the largest corner. The corners are
+    also right when SymPy runs a range backwards (the points it then uses lie
+    between the ends). One more fact is used for a range whose ends name no
+    summation index and that provably never runs backwards (high >= low - 1):
+    an index in it is used only when the range is not empty, so high - low >= 0
+    may be assumed (this admits `sum(i = 2..n, v[i - 1])`)."""
+    out = [(expr, ())]
     for _ in range(MAX_INDEX_VARIABLES + 1):
-        pending = sorted({s for e in out for s in e.free_symbols if s in ranges},
+        pending = sorted({s for e, _h in out for s in e.free_symbols if s in ranges},
                          key=lambda s: (-ranges[s][2], str(s)))
         if not pending:
             return out
         v = pending[0]
         lo, hi, _order = ranges[v]
+        extra = ()
+        if not any(s in ranges for s in (lo - hi).free_symbols) and _provably_nonnegative(hi - lo + 1):
+            extra = (hi - lo,)
         nxt = []
-        for e in out:
+        for e, hyps in out:
             if not e.has(v):
-                nxt.append(e)
+                nxt.append((e, hyps))
                 continue
             if sp.diff(e, v).has(v):
                 return None  # not affine in v
-            nxt += [e.xreplace({v: lo}), e.xreplace({v: hi})]
+            nxt += [(e.xreplace({v: lo}), hyps + extra), (e.xreplace({v: hi}), hyps + extra)]
         if len(nxt) > 2 ** MAX_INDEX_VARIABLES:
             return None
         out = nxt
     return None
+
+
+def _nonnegative_given(e, hyps) -> bool:
+    """Is e >= 0, given that every expression in `hyps` is >= 0? (Tries e and
+    e minus each fact and minus all of them: enough for shifted ranges.)"""
+    if _provably_nonnegative(e):
+        return True
+    tries = [e - h for h in hyps] + ([e - sum(hyps)] if len(hyps) > 1 else [])
+    return any(_provably_nonnegative(t) for t in tries)
 
 
 def _max_min(fn, args):
@@ -417,6 +442,9 @@ class Elaborator:
             if why:
                 raise ElabError(span, f"this expression is too large to check: it has {why} once "
                                 f"definitions are unfolded (definitions are expanded where they are used)")
+            if _huge_number(t.expr):
+                raise ElabError(span, f"this expression has a number of more than {MAX_NUMBER_DIGITS} digits, "
+                                f"too large to work with (a power such as 10^5000 on its own is kept exact)")
         return t
 
     def scalar(self, node, scope: Scope, what: str = "this") -> Term:
@@ -648,9 +676,12 @@ class Elaborator:
         if corners is None:
             raise ElabError(inode.span, f"the index `{text}` may leave {where}: it is not an affine expression "
                             f"in the summation indices, so its range cannot be checked")
-        for c in corners:
-            if not (_provably_nonnegative(c - 1) and _provably_nonnegative(bound - c)):
-                value = "" if c == k else f" (it reaches {show(c, 40)} at an end of a summation range)"
+        for c, hyps in corners:
+            for ok, side in ((_nonnegative_given(c - 1, hyps), "less than 1"),
+                             (_nonnegative_given(bound - c, hyps), f"more than {show(bound, 40)}")):
+                if ok:
+                    continue
+                value = "" if c == k else f" (at an end of a summation range it is {show(c, 40)}, which may be {side})"
                 raise ElabError(inode.span, f"the index `{text}` may leave {where}{value}; an index must "
                                 f"stay in range for every value the declarations allow")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from .pretty import visible
 from .verdict import CHECKED, ERROR, MARKS, PROVED, REFUTED, UNKNOWN
 
 COLORS = {PROVED: "32", CHECKED: "36", REFUTED: "31", UNKNOWN: "33", ERROR: "35"}
@@ -42,7 +43,7 @@ def _verdict_text(v) -> str:
 
 
 def _failure_lines(v, indent: str) -> list:
-    return [f"{indent}{v.message}"] if v.message else []
+    return [f"{indent}{visible(v.message)}"] if v.message else []
 
 
 def render_file(fr, style: Style, quiet: bool = False) -> str:
@@ -56,18 +57,21 @@ def render_file(fr, style: Style, quiet: bool = False) -> str:
         mark = style.paint(item.status, MARKS[item.status])
         where = f"{base}:{item.span.line}"
         if item.kind == "syntax":
-            out.append(f"  {mark} {where}  syntax error: {item.own.message}")
+            # control characters are shown escaped; the caret follows the escaped text
+            out.append(f"  {mark} {where}  syntax error: {visible(item.own.message)}")
             col = item.span.column
-            out.append(style.dim(f"      {item.text}"))
             line_text = fr.lines[item.span.line - 1] if item.span.line - 1 < len(fr.lines) else ""
+            line_text = line_text.lstrip("\ufeff") if item.span.line == 1 else line_text
             stripped = len(line_text) - len(line_text.lstrip())
-            out.append(style.dim("      " + " " * max(0, col - 1 - stripped) + "^"))
+            out.append(style.dim(f"      {visible(item.text)}"))
+            before = visible(line_text[stripped:max(stripped, col - 1)])
+            out.append(style.dim("      " + " " * len(before) + "^"))
             continue
-        label = item.kind + (f" {item.name}" if item.name else "")
+        label = item.kind + (f" {visible(item.name)}" if item.name else "")
         head = f"  {mark} {where}  {label}"
         if item.kind in ("claim", "have") and len(item.steps) == 1 and item.own is None:
             st = item.steps[0]
-            head += f": {item.text}"
+            head += f": {visible(item.text)}"
             if st.hints:
                 head += style.dim(f"  by {', '.join(st.hints)}")
             out.append(head + "   " + style.paint(item.status, _verdict_text(st.verdict)))
@@ -76,20 +80,21 @@ def render_file(fr, style: Style, quiet: bool = False) -> str:
             continue
         if item.kind in ("declaration", "assume") and item.own:
             out.append(head + "   " + style.paint(item.status, item.status))
-            out.append(f"      {item.own.message}")
+            out.append(f"      {visible(item.own.message)}")
             continue
         out.append(head + "   " + style.paint(item.status, item.status) +
                    (style.dim(f"  [{item.points} points]") if item.points is not None else ""))
         if item.kind in ("claim", "have"):
-            out[-1] = out[-1].replace(f"  {label}   ", f"  {label}: {item.text}   ", 1)
+            out[-1] = out[-1].replace(f"  {label}   ", f"  {label}: {visible(item.text)}   ", 1)
         if item.own is not None and item.own.message:
-            out.append(f"      {item.own.message}")
+            out.append(f"      {visible(item.own.message)}")
         for st in item.steps:
             v = st.verdict
             if v is None:
                 continue
             smark = style.paint(v.status, MARKS[v.status])
             text = f"{st.lhs} {st.relation} {st.rhs}" if item.kind != "theorem" else f"{st.relation} {st.rhs}"
+            text = visible(text)
             line = f"      {smark} {base}:{st.span.line}  {text}"
             if st.hints:
                 line += style.dim(f"  by {', '.join(st.hints)}")
