@@ -7,17 +7,33 @@ Three methods, strongest first:
    shifted to start at 0, split over `+`, constant factors pulled out, rectangular
    nests flattened, bound indices named canonically). Each rewrite is an exact
    identity of finite sums, so a difference that vanishes is 0 for all sizes.
+   Matrix algebra (inverses, transposes, products kept in order) is used the same
+   way. A proof counts only when every domain condition of the step (`inv(A)`
+   needs `det(A) != 0`) is proved too: `prove_matrix_condition` knows which
+   matrices are invertible (declared `invertible` or `pd`, identities, and
+   products, transposes, inverses and powers of such matrices).
 2. **Every size up to a bound, symbolic entries**: each free dimension takes the
    values 1..4 (1..3 with three dimensions, 1..2 with more); matrices become
    matrices of symbols (symmetric ones symmetric, psd ones L*L^T with L lower
    triangular, pd ones with a positive diagonal of L); the scalar or entrywise
    relation is then decided exactly. With numeric dimensions this is a proof;
-   with symbolic ones it is `checked`, and the report says which sizes.
-3. **Random matrices** of each size and kind (integer, rank one, diagonal,
-   identity multiples, near singular; psd as L*L^T): a violation computed exactly,
-   or with certified balls for norms and roots, is a counterexample at the
-   smallest size that has one. The spectral norm is the square root of the largest
+   with symbolic ones it is `checked`, and the report says which sizes. The entry
+   symbols are SymPy Dummies: no name in a document can denote them. A size is
+   skipped when a *counted* bound says it is too large (entries, determinant and
+   inverse sizes, nodes of the instantiated expression), never by the clock.
+3. **A fixed set of concrete matrices** at every size of a fixed plan (each
+   dimension 1..4, and square and vector shapes up to 8): structured ones (identity
+   multiples, all-ones, diagonal patterns, zero), then random ones (integer, rank
+   one, diagonal, identity multiples, near singular; psd as L*L^T, invertible ones
+   nonsingular). A violation computed exactly, or with certified balls for norms
+   and roots, is a counterexample at the smallest size that has one; `checked`
+   is said only after the whole plan was tested, and the report says which sizes
+   and how many instances. The spectral norm is the square root of the largest
    root of the characteristic polynomial of A^T*A, enclosed by arb.
+
+No decision here depends on the time left: the work is counted. The wall clock
+is only the caller's safety net (`budget.OutOfTime`, never caught here), whose
+expiry makes the step `unknown`.
 """
 from __future__ import annotations
 
@@ -26,45 +42,395 @@ import random
 from fractions import Fraction
 
 import sympy as sp
-
-import signal
-from contextlib import contextmanager
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from ..evaluate import (Evaluator, Uncertain, Undefined, as_equation, condition_holds, difference, format_value,
-                        relation_holds, subtract)
+                        relation_holds, subtract, to_arb)
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 from . import algebra
 
 MIN_MATRIX_EVIDENCE = 24
 
+# ---- counted bounds (work, not time)
+SEARCH_TOP = 8              # concrete matrices are tried at sizes up to 8
+SMALL_RANDOM = 5            # random instances per size at the small sizes (every dimension <= 4)
+LARGE_RANDOM = 2            # random instances per size at the larger sizes (5..8)
+MAX_CONCRETE_DIM = 40       # a fixed dimension beyond this is not instantiated
+MAX_CONCRETE_ENTRIES = 1600  # entries of one concrete matrix
+MAX_CONCRETE_DET = 12       # det / inv / spectral norm of concrete matrices up to this size
+MAX_SYMBOLIC_ENTRIES = 80   # symbolic entries over all matrices of a step at one size
+MAX_SYMBOLIC_DET = 4        # det of a symbolic k×k matrix has k! terms
+MAX_SYMBOLIC_INV = 3        # inv of a symbolic k×k matrix: rational functions of degree k
+MAX_SYMBOLIC_POWER = 6      # A^k with symbolic entries: k - 1 products
+MAX_SYMBOLIC_NODES = 20_000  # nodes of the instantiated sides
+MAX_NORMAL_FORM_NODES = 4_000  # nodes of a step given to the sum normal form
+MAX_RENAMINGS = 720         # canonical index renamings tried for one sum
 
-class SizeTimeout(Exception):
-    pass
+
+def _node_count(e, limit) -> int:
+    count = 0
+    if not isinstance(e, sp.Basic):
+        return 1
+    for _ in sp.preorder_traversal(e):
+        count += 1
+        if count > limit:
+            break
+    return count
 
 
-@contextmanager
-def time_limit(seconds: float):
-    """Interrupt pure-Python work (SymPy) after `seconds`, inside a worker process.
-    The worker's own kill is the backstop for code that does not return to Python."""
-    if seconds <= 0:
-        raise SizeTimeout()
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
+def _has_matrix(e) -> bool:
+    return isinstance(e, sp.Basic) and e.has(sp.MatrixSymbol, sp.MatrixExpr)
 
-    def handler(signum, frame):
-        raise SizeTimeout()
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+# ------------------------------------------------------- what is known of a matrix
+def _square(X) -> bool:
+    r, c = X.shape
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        return bool(sp.expand(r - c) == 0)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _closure(s) -> frozenset:
+    s = set(s)
+    if "pd" in s:
+        s |= {"invertible", "psd"}
+    if "psd" in s:
+        s.add("symmetric")
+    return frozenset(s)
+
+
+def _scalar_sign(c) -> str | None:
+    """'pos', 'nonneg', 'nonzero' or None for a scalar coefficient (numbers and declared signs)."""
+    if c.is_positive:
+        return "pos"
+    if c.is_nonnegative:
+        return "nonneg"
+    if c.is_nonzero or c.is_negative:
+        return "nonzero"
+    return None
+
+
+def matrix_class(X, kinds, invertible=()) -> frozenset:
+    """What is known of the matrix expression X: a subset of {"invertible", "pd", "psd",
+    "symmetric"}. kinds: MatrixSymbol -> assumption names; invertible: matrix
+    expressions known invertible from the premises (`det(X) != 0`).
+
+    Only exact facts are used: a product of square invertible matrices is invertible
+    (det(AB) = det(A) det(B)), as are transposes, inverses and powers of invertible
+    matrices and nonzero multiples; X^T*X is psd (pd when X is square and
+    invertible); sums of psd matrices are psd (pd when one of them is pd)."""
+    try:
+        return _matrix_class(X, kinds, tuple(invertible))
+    except (RecursionError, TypeError, ValueError, AttributeError):
+        return frozenset()
+
+
+def _matrix_class(X, kinds, invertible) -> frozenset:
+    if not isinstance(X, sp.MatrixExpr) or not _square(X):
+        return frozenset()
+    known = set()
+    if any(X == Y for Y in invertible):
+        known.add("invertible")
+    if isinstance(X, sp.MatrixSymbol):
+        return _closure(known | set(kinds.get(X, ())))
+    if isinstance(X, sp.Identity):
+        return _closure({"pd"})
+    if isinstance(X, sp.ZeroMatrix):
+        return _closure(known | {"psd"})
+    if isinstance(X, sp.Transpose):
+        return _closure(known | _matrix_class(X.arg, kinds, invertible))
+    if isinstance(X, sp.Inverse):
+        inner = _matrix_class(X.arg, kinds, invertible)
+        if "invertible" not in inner:
+            return _closure(known)
+        return _closure(known | (inner & {"invertible", "pd", "symmetric"}))
+    if isinstance(X, sp.MatPow):
+        k = X.exp
+        inner = _matrix_class(X.base, kinds, invertible)
+        if not k.is_Integer:
+            return _closure(known)
+        k = int(k)
+        if k == 0:
+            return _closure({"pd"})
+        if k < 0 and "invertible" not in inner:
+            return _closure(known)
+        out = known | (inner & {"invertible"})
+        if "pd" in inner:
+            out.add("pd")
+        elif "symmetric" in inner:
+            out.add("symmetric")
+            if k % 2 == 0:
+                out.add("pd" if "invertible" in inner else "psd")
+            elif "psd" in inner and k > 0:
+                out.add("psd")
+        return _closure(out)
+    if isinstance(X, sp.MatMul):
+        coeff, factors = X.as_coeff_matrices()
+        sign = _scalar_sign(sp.sympify(coeff))
+        if not factors:
+            return _closure(known)
+        if len(factors) == 1:
+            inner = _matrix_class(factors[0], kinds, invertible)
+        else:
+            inner = _product_class(factors, kinds, invertible)
+        out = set(known)
+        if sign is not None and "invertible" in inner:
+            out.add("invertible")
+        if "symmetric" in inner:
+            out.add("symmetric")
+        if sign == "pos" and "pd" in inner:
+            out.add("pd")
+        elif sign in ("pos", "nonneg") and "psd" in inner:
+            out.add("psd")
+        return _closure(out)
+    if isinstance(X, sp.MatAdd):
+        parts = [_matrix_class(a, kinds, invertible) for a in X.args]
+        out = set(known)
+        if all("symmetric" in p for p in parts):
+            out.add("symmetric")
+        if all("psd" in p for p in parts):
+            out.add("pd" if any("pd" in p for p in parts) else "psd")
+        return _closure(out)
+    return _closure(known)
+
+
+def _product_class(factors, kinds, invertible) -> frozenset:
+    out = set()
+    if all(_square(f) for f in factors):
+        classes = [_matrix_class(f, kinds, invertible) for f in factors]
+        if all("invertible" in c for c in classes):
+            out.add("invertible")
+    # Y^T * Y and Y * Y^T (also Y^T * P * Y with P psd): psd; pd when Y is square and invertible
+    if len(factors) in (2, 3):
+        first, last = factors[0], factors[-1]
+        mirrored = (first == last.T) or (last == first.T)
+        middle = _matrix_class(factors[1], kinds, invertible) if len(factors) == 3 else _closure({"pd"})
+        if mirrored and "psd" in middle:
+            out.add("psd")
+            end = last if len(factors) == 3 or first == last.T else first
+            if "pd" in middle and _square(end) and "invertible" in _matrix_class(end, kinds, invertible):
+                out.add("pd")
+    return _closure(out)
+
+
+# --------------------------------------------------- conditions that mention matrices
+def _premise_invertibles(premises) -> list:
+    """Matrix expressions X with a premise det(X) != 0 (or > 0, < 0)."""
+    out = []
+    for p in premises or ():
+        if not (isinstance(p, tuple) and len(p) == 3):
+            continue
+        l, r, rr = p
+        if r not in ("!=", "<", ">"):
+            continue
+        for a, b in ((l, rr), (rr, l)):
+            if isinstance(a, sp.Determinant) and isinstance(b, sp.Basic) and b == 0:
+                out.append(a.arg)
+    return out
+
+
+def _abstract(expr, kinds, invertible, table):
+    """expr with every matrix-valued atom (det, trace, entry) replaced by a real Dummy
+    carrying what is known of its sign; None if some atom depends on a bound index
+    (a sum over entries: the abstraction would not be sound)."""
+    def atom(x):
+        if x in table:
+            return table[x]
+        kw = {"real": True}
+        if isinstance(x, (sp.Determinant, sp.Trace)):
+            c = matrix_class(x.arg, kinds, invertible)
+            if "pd" in c:
+                kw["positive"] = True
+            elif "psd" in c:
+                kw["nonnegative"] = True
+            if isinstance(x, sp.Determinant) and "invertible" in c and "pd" not in c:
+                kw["nonzero"] = True
+        elif isinstance(x, MatrixElement) and x.i == x.j:
+            c = matrix_class(x.parent, kinds, invertible)
+            if "pd" in c:
+                kw["positive"] = True
+            elif "psd" in c:
+                kw["nonnegative"] = True
+        # a name no document can write (brackets), distinct objects for distinct atoms
+        table[x] = sp.Dummy(f"[{sp.sstr(x)}]", **kw)
+        return table[x]
+
+    bad = []
+
+    def visit(e):
+        if isinstance(e, (sp.Determinant, sp.Trace, MatrixElement)):
+            return atom(e)
+        if isinstance(e, sp.MatrixExpr):
+            bad.append(e)
+            return e
+        if not e.args:
+            return e
+        if isinstance(e, (sp.Sum, sp.Product)) and _has_matrix(e):
+            return _abstract_bigop(e, kinds, invertible, table)
+        return e.func(*[visit(a) for a in e.args])
+
+    try:
+        out = visit(expr)
+    except Exception:  # noqa: BLE001
+        return None
+    if bad or _has_matrix(out):
+        return None
+    return out
+
+
+def _abstract_bigop(e, kinds, invertible, table):
+    """A sum or product over entries as one real unknown (a closed term: sound), carrying the
+    sign proved for its body at every index (with the body's own atoms abstracted, which is
+    sound for each fixed index) and a range that cannot run backwards."""
+    from . import bounds
+    if e in table:
+        return table[e]
+    kw = {"real": True}
+    body = _abstract(e.function, kinds, invertible, {})
+    if body is not None and isinstance(e, sp.Sum):
+        counts = [sp.expand(hi - lo + 1) for (_, lo, hi) in e.limits]
+        try:
+            forward = all(bounds.prove_sign(c, ">=", {}) is not None for c in counts)
+            nonempty = all(bounds.prove_sign(c, ">", {}) is not None for c in counts)
+        except Exception:  # noqa: BLE001
+            forward = nonempty = False
+        if forward and not any(c.has(l[0]) for c in counts for l in e.limits):
+            if nonempty and _prove_scalar(body, ">", (), kinds, invertible, {}):
+                kw["positive"] = True
+            elif _prove_scalar(body, ">=", (), kinds, invertible, {}):
+                kw["nonnegative"] = True
+    table[e] = sp.Dummy(f"[{sp.sstr(e)}]", **kw)
+    return table[e]
+
+
+def _determinants_split(e):
+    """det(A*B) = det(A)*det(B) (square factors), det(inv(A)) = 1/det(A), det(A^T) = det(A):
+    SymPy's own rules, which it applies only where they are exact."""
+    for _ in range(3):
+        if not e.has(sp.Determinant):
+            break
+        new = e.replace(lambda x: isinstance(x, sp.Determinant), lambda x: x.doit())
+        if new == e:
+            break
+        e = new
+    return e
+
+
+def prove_matrix_condition(cond, *args, premises=(), time_left=None) -> bool:
+    """A sound proof that a domain condition `expr rel 0` holds wherever the
+    declarations (and the premises) hold, for conditions that mention matrices,
+    e.g. `det(A) != 0` for `inv(A)`.
+
+    Call as prove_matrix_condition(cond, matrix_kinds) with an elaborate.Condition,
+    or prove_matrix_condition(expr, rel, matrix_kinds). matrix_kinds maps a
+    MatrixSymbol to its assumption names ("invertible", "pd", "psd", "symmetric");
+    premises are ground (lhs, rel, rhs) tuples; a premise `det(X) != 0` makes X
+    invertible. Matrices are abstracted soundly: det, trace and entries become real
+    unknowns that carry only their proved signs (det of an invertible matrix is
+    nonzero, of a pd matrix positive, of a psd one nonnegative)."""
+    if len(args) >= 2:
+        expr, rel, kinds = cond, args[0], args[1]
+    else:
+        expr, rel = cond.expr, cond.rel
+        kinds = args[0] if args else {}
+    kinds = {m: tuple(k) for m, k in (kinds or {}).items()}
+    if rel not in ("!=", ">", ">="):
+        return False
+    if not isinstance(expr, sp.Basic):
+        return False
+    if expr.is_Number:
+        return bool({"!=": expr != 0, ">": expr > 0, ">=": expr >= 0}[rel])
+    invertible = _premise_invertibles(premises)
+    for form in (expr, _safe(_determinants_split, expr)):
+        if form is None:
+            continue
+        table = {}
+        a = _abstract(form, kinds, invertible, table)
+        if a is None:
+            continue
+        if _prove_scalar(a, rel, premises, kinds, invertible, table):
+            return True
+    return False
+
+
+def _safe(f, *a):
+    try:
+        return f(*a)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _prove_scalar(a, rel, premises, kinds, invertible, table) -> bool:
+    from . import bounds
+    if a.is_Number:
+        return bool({"!=": a != 0, ">": a > 0, ">=": a >= 0}[rel])
+    try:
+        if bounds.prove_sign(a, rel, {}) is not None:
+            return True
+    except Exception:  # noqa: BLE001
+        pass
+    hyps = []
+    for p in premises or ():
+        if not (isinstance(p, tuple) and len(p) == 3):
+            continue
+        l, r, rr = p
+        if isinstance(l, sp.MatrixExpr) or isinstance(rr, sp.MatrixExpr):
+            continue
+        al = _abstract(l, kinds, invertible, table) if isinstance(l, sp.Basic) else l
+        ar = _abstract(rr, kinds, invertible, table) if isinstance(rr, sp.Basic) else rr
+        if al is None or ar is None:
+            continue
+        hyps.append((al, r, ar))
+    # the atoms' known signs as hypotheses too (Z3 sees only real variables)
+    for d in sorted(table.values(), key=lambda s: s.name):
+        if d.is_positive:
+            hyps.append((d, ">", sp.Integer(0)))
+        elif d.is_nonnegative:
+            hyps.append((d, ">=", sp.Integer(0)))
+        elif d.is_nonzero:
+            hyps.append((d, "!=", sp.Integer(0)))
+    try:
+        from .. import budget
+        from . import realarith
+        r = realarith.z3_decide(a, rel, sp.Integer(0), hyps, {}, budget.Z3_RLIMIT_SMALL)
+    except Exception:  # noqa: BLE001 - an expression Z3 cannot take
+        return False
+    return bool(r and r[0] == "proved")
+
+
+def conditions_proved(task, prems, time_left=None) -> bool:
+    """Every domain condition of the step, proved (matrix ones by prove_matrix_condition,
+    scalar ones by the scalar provers, both from the declarations and premises)."""
+    from ..decide import prove_condition
+    kinds = task.matrix_kinds or {}
+    clock = time_left or (lambda: 1.0)
+    for c in task.conds:
+        e = c.expr
+        if isinstance(e, sp.Basic) and e.is_Number:
+            if not {"!=": e != 0, ">": e > 0, ">=": e >= 0}.get(c.rel, False):
+                return False
+            continue
+        if _has_matrix(e):
+            if not prove_matrix_condition(c, kinds, premises=prems):
+                return False
+            continue
+        try:
+            if not prove_condition(c, prems, {}, clock):
+                return False
+        except Exception:  # noqa: BLE001 - a condition the scalar provers cannot take
+            return False
+    return True
+
 
 # ------------------------------------------------------------ sum normal form
 _IDX = "_k"
+
+
+class _TooLarge(Exception):
+    """A counted bound of the normal form was exceeded."""
 
 
 def _shift_limits(s):
@@ -86,6 +452,12 @@ def _canonical_sum(body, limits):
     best = None
     order = sorted(range(len(limits)), key=lambda k: sp.default_sort_key(limits[k][2]))
     groups = [list(g) for _, g in itertools.groupby(order, key=lambda k: sp.default_sort_key(limits[k][2]))]
+    renamings = 1
+    for g in groups:
+        for k in range(2, len(g) + 1):
+            renamings *= k
+    if renamings > MAX_RENAMINGS:
+        raise _TooLarge()
     for perm in itertools.product(*[itertools.permutations(g) for g in groups]):
         flat = [k for g in perm for k in g]
         names = {limits[k][0]: sp.Symbol(f"{_IDX}{pos}", integer=True, nonnegative=True)
@@ -144,7 +516,8 @@ def _cancel_inverses(factors):
 
 def _cyclic_trace(t):
     """Tr(X1 ... Xk) = Tr(X2 ... Xk X1): choose the rotation with the fewest factors after
-    cancelling M*inv(M) (the inverse exists wherever the step is defined)."""
+    cancelling M*inv(M) (the inverse exists wherever the step is defined: the step's
+    conditions `det(M) != 0` are proved before any proof counts)."""
     arg = t.arg
     if isinstance(arg, sp.MatMul):
         arg = arg.doit(deep=False)  # flatten (Q*L)*inv(Q) into Q*L*inv(Q)
@@ -172,13 +545,7 @@ def normal_form(e):
         return e
     if e.has(sp.Inverse) and e.has(sp.Trace):
         e = e.replace(lambda x: isinstance(x, sp.Trace), _cyclic_trace)
-    for _ in range(3):  # det(A*B) = det(A)*det(B), det(A^-1) = 1/det(A), det(A^T) = det(A)
-        if not e.has(sp.Determinant):
-            break
-        new = e.replace(lambda x: isinstance(x, sp.Determinant), lambda x: x.doit())
-        if new == e:
-            break
-        e = new
+    e = _determinants_split(e)  # det(A*B) = det(A)*det(B), det(A^-1) = 1/det(A), det(A^T) = det(A)
     if e.has(sp.Trace):
         e = e.replace(lambda x: isinstance(x, sp.Trace), lambda x: x.rewrite(sp.Sum))
     e = e.replace(lambda x: isinstance(x, sp.Sum), _normal_sum)
@@ -188,7 +555,7 @@ def normal_form(e):
 def prove_equal_by_sums(lhs, rhs):
     try:
         d = normal_form(lhs) - normal_form(rhs)
-    except Exception:  # noqa: BLE001 - an expression we cannot rewrite
+    except Exception:  # noqa: BLE001 - an expression we cannot rewrite (or too many renamings)
         return None
     if sp.expand(d) == 0:
         return "finite sums over the entries, in normal form (holds for every size)"
@@ -216,28 +583,78 @@ def dimension_symbols(mats, exprs):
     return sorted(dims, key=lambda s: s.name)
 
 
+def _small_top(dims) -> int:
+    return 4 if len(dims) <= 2 else 3 if len(dims) == 3 else 2
+
+
 def size_assignments(dims):
-    top = 4 if len(dims) <= 2 else 3 if len(dims) == 3 else 2
+    """The sizes where the step is decided with symbolic entries: every dimension 1..top."""
+    top = _small_top(dims)
     combos = list(itertools.product(range(1, top + 1), repeat=len(dims)))
     combos.sort(key=lambda c: (sum(c), c))
     return [dict(zip(dims, map(sp.Integer, c))) for c in combos], top
 
 
+def search_plan(dims):
+    """The fixed plan of concrete sizes: [(size, random instances)], smallest first.
+
+    Every dimension 1..top (top = 4 with up to two dimensions); then for each
+    k = top+1..SEARCH_TOP the square case (every dimension k) and, with several
+    dimensions, each dimension k with the others 1. Structured matrices are tried
+    at every size of the plan, random ones SMALL_RANDOM / LARGE_RANDOM times."""
+    top = _small_top(dims)
+    combos = {c: SMALL_RANDOM for c in itertools.product(range(1, top + 1), repeat=len(dims))}
+    if dims:
+        for k in range(top + 1, SEARCH_TOP + 1):
+            combos.setdefault(tuple([k] * len(dims)), LARGE_RANDOM)
+            if len(dims) > 1:
+                for pos in range(len(dims)):
+                    combos.setdefault(tuple(k if q == pos else 1 for q in range(len(dims))), LARGE_RANDOM)
+    order = sorted(combos, key=lambda c: (sum(c), c))
+    return [(dict(zip(dims, map(sp.Integer, c))), combos[c]) for c in order]
+
+
+def _plan_text(dims) -> str:
+    top = _small_top(dims)
+    if not dims:
+        return "the declared sizes"
+    names = ", ".join(str(d) for d in dims)
+    if len(dims) == 1:
+        return f"{names} = 1..{SEARCH_TOP}"
+    tup = f"({names})"
+    ones = ", ".join("k" if q == 0 else "1" for q in range(len(dims)))
+    return (f"every {tup} in 1..{top}, then {tup} = ({', '.join(['k'] * len(dims))}), ({ones}) and the like "
+            f"for k = {top + 1}..{SEARCH_TOP}")
+
+
+def _entry(label):
+    # a Dummy: equal only to itself, so no scalar of the document (`B12`) and no other
+    # entry (A[1, 11] vs A[11, 1]) can be confused with it; the brackets keep its name,
+    # which solvers see, apart from every name a document can declare
+    return sp.Dummy(label, real=True)
+
+
 def _symbolic_matrix(m, rows, cols, kinds):
+    """A matrix of fresh entry symbols, created row by row (a deterministic order)."""
     name = m.name
     if kinds & {"psd", "pd"}:
         L = sp.zeros(rows, rows)
         for i in range(rows):
             for j in range(i + 1):
+                label = f"{name}.L[{i + 1},{j + 1}]"
                 if i == j and "pd" in kinds:
-                    L[i, j] = sp.Symbol(f"{name}_L{i + 1}{j + 1}", positive=True)
+                    L[i, j] = sp.Dummy(label, positive=True)
                 else:
-                    L[i, j] = sp.Symbol(f"{name}_L{i + 1}{j + 1}", real=True)
+                    L[i, j] = _entry(label)
         return sp.ImmutableMatrix(L * L.T)
     if "symmetric" in kinds:
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}",
-                                                                     real=True))
-    return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}{i + 1}{j + 1}", real=True))
+        cells = {}
+        for i in range(rows):
+            for j in range(i, cols):
+                cells[(i, j)] = _entry(f"{name}[{i + 1},{j + 1}]")
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: cells[(min(i, j), max(i, j))])
+    cells = [[_entry(f"{name}[{i + 1},{j + 1}]") for j in range(cols)] for i in range(rows)]
+    return sp.ImmutableMatrix(cells) if rows and cols else sp.ImmutableMatrix(sp.zeros(rows, cols))
 
 
 def instantiate(e, mapping, sizes):
@@ -267,7 +684,93 @@ def _entries(e):
     return [e]
 
 
-# ------------------------------------------------------------ random matrices
+def _shapes_at(exprs, size):
+    """(matrix shapes, shapes of det/inv/spectral-norm arguments, largest power) at a size,
+    or None when some shape is not a number there."""
+    mats, squares, power = [], [], 1
+    for e in exprs:
+        if not isinstance(e, sp.Basic):
+            continue
+        for x in sp.preorder_traversal(e):
+            shape = None
+            if isinstance(x, sp.MatrixSymbol):
+                mats.append(tuple(d.xreplace(size) for d in x.shape))
+            elif isinstance(x, (sp.Determinant, sp.Inverse)):
+                shape = x.arg.shape
+            elif isinstance(x, SpectralNorm):
+                shape = x.args[0].shape
+            elif isinstance(x, sp.MatPow) and x.exp.is_Integer:
+                power = max(power, abs(int(x.exp)))
+                if int(x.exp) < 0:
+                    shape = x.base.shape
+            if shape is not None:
+                squares.append(tuple(d.xreplace(size) for d in shape))
+    for shape in mats + squares:
+        if not all(isinstance(d, sp.Basic) and d.is_Integer for d in shape):
+            return None
+    return ([tuple(int(d) for d in s) for s in mats], [tuple(int(d) for d in s) for s in squares], power)
+
+
+def concrete_size_ok(exprs, size) -> bool:
+    """A counted bound: may concrete matrices be computed with at this size?"""
+    shapes = _shapes_at(exprs, size)
+    if shapes is None:
+        return False
+    mats, squares, _ = shapes
+    if any(max(s) > MAX_CONCRETE_DIM or s[0] * s[1] > MAX_CONCRETE_ENTRIES for s in mats):
+        return False
+    return all(max(s) <= MAX_CONCRETE_DET for s in squares)
+
+
+def symbolic_size_ok(exprs, size) -> bool:
+    """A counted bound: may symbolic entries be used at this size?"""
+    shapes = _shapes_at(exprs, size)
+    if shapes is None:
+        return False
+    mats, squares, power = shapes
+    if sum(r * c for r, c in set(mats)) > MAX_SYMBOLIC_ENTRIES:
+        return False
+    for e in exprs:
+        if not isinstance(e, sp.Basic):
+            continue
+        for x in sp.preorder_traversal(e):
+            if isinstance(x, (sp.Determinant, sp.Inverse)):
+                k = x.arg.shape[0].xreplace(size)
+                if int(k) > (MAX_SYMBOLIC_DET if isinstance(x, sp.Determinant) else MAX_SYMBOLIC_INV):
+                    return False
+            elif isinstance(x, sp.MatPow) and x.exp.is_Integer and int(x.exp) < 0:
+                if int(x.base.shape[0].xreplace(size)) > MAX_SYMBOLIC_INV:
+                    return False
+    return power <= MAX_SYMBOLIC_POWER or all(max(s) <= 1 for s in mats)
+
+
+# ------------------------------------------------------------ concrete matrices
+def _det_nonzero(M) -> bool:
+    """Exact Gaussian elimination over the rationals."""
+    rows = [[Fraction(int(x.p), int(x.q)) for x in M.row(i)] for i in range(M.rows)]
+    n = len(rows)
+    for c in range(n):
+        p = next((r for r in range(c, n) if rows[r][c] != 0), None)
+        if p is None:
+            return False
+        rows[c], rows[p] = rows[p], rows[c]
+        for r in range(c + 1, n):
+            f = rows[r][c] / rows[c][c]
+            if f:
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[c])]
+    return True
+
+
+def _nonsingular(M):
+    """M + k*I for the smallest k >= 0 that makes it invertible (at most n + 1 tries)."""
+    M = sp.Matrix(M)
+    for _ in range(M.rows + 2):
+        if _det_nonzero(M):
+            return M
+        M = M + sp.eye(M.rows)
+    return sp.eye(M.rows)  # pragma: no cover - some shift among n + 1 is nonsingular
+
+
 def _random_matrix(rng, rows, cols, kinds, style):
     def r():
         return sp.Integer(rng.randint(-4, 4))
@@ -288,24 +791,67 @@ def _random_matrix(rng, rows, cols, kinds, style):
         for i in range(rows):
             for j in range(i, rows):
                 M[i, j] = M[j, i] = r()
+        if "invertible" in kinds:
+            M = _nonsingular(M)
         return sp.ImmutableMatrix(M)
     if style == "rank one":
         u = sp.Matrix(rows, 1, lambda i, j: r())
         v = sp.Matrix(cols, 1, lambda i, j: r())
-        return sp.ImmutableMatrix(u * v.T)
-    if style == "diagonal":
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: r() if i == j else 0)
-    if style == "identity":
+        M = u * v.T
+    elif style == "diagonal":
+        M = sp.Matrix(rows, cols, lambda i, j: r() if i == j else 0)
+    elif style == "identity":
         k = sp.Integer(rng.randint(-3, 3))
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: k if i == j else 0)
-    if style == "near singular" and rows == cols and rows > 1:
+        M = sp.Matrix(rows, cols, lambda i, j: k if i == j else 0)
+    elif style == "near singular" and rows == cols and rows > 1:
         M = sp.Matrix(rows, cols, lambda i, j: r())
         M[rows - 1, :] = M[0, :] + sp.Matrix(1, cols, lambda i, j: sp.Rational(rng.choice([0, 1]), 1000))
-        return sp.ImmutableMatrix(M)
-    return sp.ImmutableMatrix(rows, cols, lambda i, j: r())
+    else:
+        M = sp.Matrix(rows, cols, lambda i, j: r())
+    if "invertible" in kinds:
+        M = _nonsingular(M)
+    return sp.ImmutableMatrix(M)
 
 
 STYLES = ["integer", "rank one", "integer", "diagonal", "identity", "integer", "near singular"]
+
+# structured matrices: cheap at any size, and the extreme cases of many inequalities
+# (identity: trace(A)^2 = n*norm_F(A)^2; all-ones: rank one with equal entries)
+STRUCTURED = ["half identity", "twice identity", "identity", "all-ones", "diagonal 1..k", "alternating diagonal",
+              "zero", "minus identity"]
+
+
+def _structured_matrix(style, rows, cols, kinds):
+    """The structured matrix of this style, or None when it is not of the declared kind."""
+    k = min(rows, cols)
+    pd = "pd" in kinds
+    psd = pd or "psd" in kinds
+    inv = pd or "invertible" in kinds
+
+    def diag(values):
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: values[i] if i == j else 0)
+    if style == "half identity":
+        return diag([sp.Rational(1, 2)] * k)
+    if style == "twice identity":
+        return diag([sp.Integer(2)] * k)
+    if style == "identity":
+        return diag([sp.Integer(1)] * k)
+    if style == "all-ones":
+        J = sp.ones(rows, cols)
+        if pd or (inv and rows > 1):
+            J = J + sp.eye(rows)  # eigenvalues rows + 1 and 1
+        return sp.ImmutableMatrix(J)
+    if style == "diagonal 1..k":
+        return diag([sp.Integer(q + 1) for q in range(k)])
+    if style == "alternating diagonal":
+        if psd:
+            return None if pd else diag([sp.Integer(q % 2) for q in range(k)])
+        return diag([sp.Integer((q + 1) * (-1) ** q) for q in range(k)])
+    if style == "zero":
+        return None if inv else sp.ImmutableMatrix(sp.zeros(rows, cols))
+    if style == "minus identity":
+        return None if psd else diag([sp.Integer(-1)] * k)
+    return None  # pragma: no cover
 
 
 def _show_matrix(M) -> str:
@@ -316,7 +862,9 @@ def _show_matrix(M) -> str:
 # -------------------------------------------------------------------- decide
 def _matrix_difference_vanishes(d) -> bool:
     """Does SymPy's matrix algebra reduce d to the zero matrix? Matrix symbols do not
-    commute, so (A + B)^2 expands to A^2 + A*B + B*A + B^2, never 2*A*B."""
+    commute, so (A + B)^2 expands to A^2 + A*B + B*A + B^2, never 2*A*B. (Rules such
+    as inv(A)*A = I hold only where A is invertible: the caller proves the step's
+    conditions before this counts as a proof.)"""
     for step in (lambda e: e.doit(), lambda e: sp.expand(e.doit())):
         try:
             r = step(d)
@@ -352,111 +900,196 @@ def _cauchy_schwarz(mats):
     return out
 
 
+def _no_clock():
+    return 1.0
+
+
 def _symbolic(task, mats, time_left):
-    """A proof for every size: sums in normal form, then signs, Z3 and cited facts on them."""
-    from ..decide import prove_condition, prove_relation
+    """A method that proves the relation for every size (sums in normal form, then signs,
+    Z3 and cited facts on them), or None. The step's conditions are proved by the caller."""
+    from ..decide import prove_relation
+    clock = time_left or _no_clock
+    if sum(_node_count(e, MAX_NORMAL_FORM_NODES) for e in (task.lhs, task.rhs)) > MAX_NORMAL_FORM_NODES:
+        return None  # a counted bound: too large for the sum normal form
     try:
-        with time_limit(max(0.05, min(2.0, 0.4 * time_left()))):
-            lhs, rhs = normal_form(task.lhs), normal_form(task.rhs)
-            conds = [type(c)(normal_form(c.expr), c.rel, c.why) for c in task.conds]
-            if isinstance(lhs, sp.MatrixExpr):
-                if task.rel == "=" and _matrix_difference_vanishes(lhs - rhs):
-                    return "matrix algebra (transpose, identity, inverse and distributive rules, entries as " \
-                           "sums; products kept in order), for every size"
-                return None
-            prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
-                     if not isinstance(l, sp.MatrixExpr)]
-            hyps = _cauchy_schwarz(mats) if "cauchy_schwarz" in task.hints else []
-            if task.rel == "=":
-                # cheap exact comparisons only: the full portfolio (simplify) on sums is slow
-                d = sp.expand(lhs - rhs)
-                if d == 0 or sp.cancel(sp.together(d)) == 0:
-                    method = "matrix normal form: sums over entries, determinant rules (holds for every size)"
-                else:
-                    method = None
-            else:
-                method, _ = prove_relation(lhs, task.rel, rhs, prems + hyps, {}, time_left, conds)
-                if method and hyps:
-                    method = "the cited `cauchy_schwarz` at the step's vectors, then " + method
-                elif method:
-                    method = "finite sums over the entries in normal form, then " + method
-            if not method:
-                return None
-            if all(prove_condition(c, prems, {}, time_left) for c in conds):
-                return method
-    except SizeTimeout:
-        return None
-    except Exception:  # noqa: BLE001 - a form SymPy cannot rewrite
+        lhs, rhs = normal_form(task.lhs), normal_form(task.rhs)
+        if isinstance(lhs, sp.MatrixExpr):
+            if task.rel == "=" and _matrix_difference_vanishes(lhs - rhs):
+                return "matrix algebra (transpose, identity, inverse and distributive rules, entries as " \
+                       "sums; products kept in order), for every size"
+            return None
+        signs = {">": (">", task.lhs, task.rhs), ">=": (">=", task.lhs, task.rhs), "!=": ("!=", task.lhs, task.rhs),
+                 "<": (">", task.rhs, task.lhs), "<=": (">=", task.rhs, task.lhs)}
+        if task.rel in signs:  # det(A) != 0 for an invertible A, det(P) >= 0 for a psd P, ...
+            rel, big, small = signs[task.rel]
+            if prove_matrix_condition(big - small, rel, task.matrix_kinds or {}, premises=_scalar_premises(task)):
+                return "signs of determinants, traces and entries from the declarations (invertible: det != 0; " \
+                       "pd: det, trace > 0; psd: det, trace >= 0; products, transposes, inverses and powers)"
+        conds = [type(c)(normal_form(c.expr), c.rel, c.why) for c in task.conds]
+        prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
+                 if not isinstance(l, sp.MatrixExpr)]
+        hyps = _cauchy_schwarz(mats) if "cauchy_schwarz" in task.hints else []
+        if task.rel == "=":
+            # cheap exact comparisons only: the full portfolio (simplify) on sums is slow
+            d = sp.expand(lhs - rhs)
+            if d == 0 or sp.cancel(sp.together(d)) == 0:
+                return "matrix normal form: sums over entries, determinant rules (holds for every size)"
+            return None
+        method, _ = prove_relation(lhs, task.rel, rhs, prems + hyps, {}, clock, conds)
+        if method and hyps:
+            return "the cited `cauchy_schwarz` at the step's vectors, then " + method
+        if method:
+            return "finite sums over the entries in normal form, then " + method
+    except Exception:  # noqa: BLE001 - a form SymPy cannot rewrite, or a counted bound
         return None
     return None
 
 
-def decide(task, time_left) -> Verdict:
+def _scalar_premises(task):
+    return [(l, r, rr) for (l, r, rr) in (_premise_rels(task) or [])
+            if not isinstance(l, sp.MatrixExpr) and not isinstance(rr, sp.MatrixExpr)]
+
+
+def _unproved_note(task):
+    why = sorted({c.why for c in task.conds})
+    return "; the step is defined only where " + ", ".join(why) if why else ""
+
+
+def decide(task, time_left=None) -> Verdict:
+    """The verdict for a matrix step. `time_left` is accepted for the callers' sake and
+    handed to the scalar provers; no decision here depends on it."""
     lhs, rhs = task.lhs, task.rhs
     kinds = {m: set(k) for m, k in (task.matrix_kinds or {}).items()}
     exprs = [lhs, rhs] + [c.expr for c in task.conds]
     mats = matrix_symbols(*exprs)
-    if task.rel == "=" and lhs == rhs:
+    prems = _scalar_premises(task)
+    proved_conds = None
+
+    def conds_ok():
+        nonlocal proved_conds
+        if proved_conds is None:
+            proved_conds = conditions_proved(task, prems, time_left)
+        return proved_conds
+
+    if task.rel == "=" and lhs == rhs and conds_ok():
         return Verdict(PROVED, "identical expressions", "")
     method = _symbolic(task, mats, time_left)
-    if method:
+    if method and conds_ok():
         return Verdict(PROVED, method, "")
     dims = dimension_symbols(mats, exprs)
-    sizes, top = size_assignments(dims)
     scalars = sorted({s for e in exprs for s in e.free_symbols
                       if isinstance(s, sp.Symbol) and s not in dims and not s.name.startswith("_")},
                      key=lambda s: s.name)
     rng = random.Random(task.seed)
 
-    # random matrices, smallest size first: cheap, and it finds the smallest failing size
-    refuted, agreeing = _search(task, mats, kinds, sizes, scalars, rng, time_left)
+    # concrete matrices, smallest size first: cheap, and it finds the smallest failing size
+    plan = search_plan(dims)
+    refuted, evidence = _search(task, mats, kinds, plan, scalars, rng, exprs)
     if refuted is not None:
         return refuted
-    if "cauchy_schwarz" not in task.hints and _vector_pairs(mats) and time_left() > 0.2:
+    if method:  # the relation holds for every size where defined; the conditions are not proved
+        return Verdict(UNKNOWN, "", f"{method[0].upper()}{method[1:]} shows the relation where both sides are "
+                       f"defined, but I could not prove the step's conditions ({_conds_text(task)}); declare "
+                       f"the matrix `invertible` (or `pd`), or add the condition as a premise")
+    if "cauchy_schwarz" not in task.hints and _vector_pairs(mats):
         from dataclasses import replace
         if _symbolic(replace(task, hints=list(task.hints) + ["cauchy_schwarz"]), mats, time_left):
             from ..decide import follows_message
             return Verdict(UNKNOWN, "", follows_message(["cauchy_schwarz"]))
-    # every size with symbolic entries, each within its own time
-    done, stopped = [], None
+    # every size with symbolic entries, while a counted bound allows it. It can prove a step
+    # of fixed sizes; for symbolic sizes it only strengthens the evidence, so an inequality
+    # whose concrete evidence is already complete skips it (a fixed rule, not the clock)
+    sizes, top = size_assignments(dims)
+    if dims and task.rel != "=" and evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
+        sizes = []
+    done, stopped, stop_why = [], None, ""
     for size in sizes:
-        budget = time_left() / max(1, len(sizes) - len(done)) * 2
-        try:
-            with time_limit(min(budget, time_left() - 0.05)):
-                ok = _holds_symbolically(task, mats, kinds, size, time_left)
-        except SizeTimeout:
-            ok = None
+        if not symbolic_size_ok(exprs, size):
+            stopped, stop_why = size, "is beyond the bounds for symbolic entries"
+            break
+        ok = _holds_symbolically(task, mats, kinds, size, time_left)
         if ok is None:
-            stopped = size
+            stopped, stop_why = size, "was not decided with symbolic entries"
             break
         done.append(size)
-    tested = _evidence_text(task, agreeing)
+    tested = evidence.text()
     if stopped is None and done:
         if not dims:
-            return Verdict(PROVED, "exact computation with symbolic entries", "")
+            if conds_ok():
+                return Verdict(PROVED, "exact computation with symbolic entries", "")
+            if evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
+                return Verdict(CHECKED, "symbolic entries where defined, then concrete matrices",
+                               f"holds with symbolic entries wherever it is defined, but its conditions "
+                               f"({_conds_text(task)}) are not proved; {tested}",
+                               detail={"points": evidence.agreeing})
+            return Verdict(UNKNOWN, "", f"holds with symbolic entries wherever it is defined, but its conditions "
+                           f"({_conds_text(task)}) are not proved; {tested}")
         where = ", ".join(f"{d} = 1..{top}" for d in dims)
         return Verdict(CHECKED, "every size, symbolic entries",
-                       f"holds exactly for every size with {where} (symbolic entries); not proved for "
-                       f"larger sizes", detail={"sizes": len(done)})
+                       f"holds exactly for every size with {where} (symbolic entries), and {tested}; not proved "
+                       f"for larger sizes", detail={"sizes": len(done), "points": evidence.agreeing})
     if done and dims:
         last = ", ".join(f"{d} = {v}" for d, v in done[-1].items())
         where = ", ".join(f"{d} = {v}" for d, v in stopped.items())
-        return Verdict(CHECKED, "sizes with symbolic entries, then random matrices",
-                       f"holds exactly for the {len(done)} smallest sizes (up to {last}); {where} was not "
-                       f"decided in time, and {tested}", detail={"sizes": len(done)})
-    if agreeing >= MIN_MATRIX_EVIDENCE:
-        return Verdict(CHECKED, "random matrices", f"no proof found; {tested}", detail={"points": agreeing})
+        return Verdict(CHECKED, "sizes with symbolic entries, then concrete matrices",
+                       f"holds exactly for the {len(done)} smallest sizes (up to {last}); {where} {stop_why}, "
+                       f"and {tested}", detail={"sizes": len(done), "points": evidence.agreeing})
+    if evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
+        return Verdict(CHECKED, "concrete matrices (structured and random)", f"no proof found; {tested}",
+                       detail={"points": evidence.agreeing})
     return Verdict(UNKNOWN, "", f"could not decide this matrix step; {tested}")
 
 
-def _evidence_text(task, agreeing):
-    if agreeing == 0:
-        if task.premises or task.facts:
-            return "no random matrix instance satisfied the premises and cited facts, so none could be tested"
-        return "no random matrix instance could be evaluated"
-    kinds = "psd as L*L^T, " if any(set(k) & {"psd", "pd"} for k in (task.matrix_kinds or {}).values()) else ""
-    return (f"it holds at {agreeing} random matrix instances of every size tried ({kinds}integer, rational, "
-            f"rank one, diagonal, identity multiples, near singular), exactly or within certified bounds")
+def _conds_text(task) -> str:
+    from ..pretty import show
+    return ", ".join(f"`{show(c.expr, 60)}` {c.rel} 0" for c in task.conds) or "none"
+
+
+class Evidence:
+    """What the concrete search tested: per size of the plan, instances tried and agreeing."""
+
+    def __init__(self, dims, plan, premises):
+        self.dims = dims
+        self.plan = plan
+        self.premises = premises
+        self.rows = []      # (size, tried, agreeing)
+        self.skipped = []   # sizes beyond the counted bounds
+
+    @property
+    def agreeing(self) -> int:
+        return sum(a for _, _, a in self.rows)
+
+    def complete(self) -> bool:
+        return not self.skipped and len(self.rows) == len(self.plan)
+
+    def _show(self, size) -> str:
+        return ", ".join(f"{d} = {v}" for d, v in size.items()) or "the declared sizes"
+
+    def text(self) -> str:
+        structured = len(STRUCTURED)
+        parts = []
+        if self.agreeing == 0:
+            if self.premises:
+                parts.append("no concrete matrix instance satisfied the premises and cited facts, so none "
+                             "could be tested")
+            else:
+                parts.append("no concrete matrix instance could be evaluated")
+        else:
+            parts.append(f"it holds at all {self.agreeing} structured and random matrix instances tested "
+                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes "
+                         f"{_plan_text(self.dims)}: per size {structured} structured matrices (identity "
+                         f"multiples, all-ones, diagonal patterns, zero), then {SMALL_RANDOM} random ones up to "
+                         f"size {_small_top(self.dims)} and {LARGE_RANDOM} beyond; exactly or within certified "
+                         f"bounds")
+            none = [s for s, _, a in self.rows if a == 0]
+            if none:
+                shown = "; ".join(self._show(s) for s in none[:4]) + ("; …" if len(none) > 4 else "")
+                parts.append(f"no instance satisfied the premises (or could be evaluated) at {shown}")
+        if self.skipped:
+            shown = "; ".join(self._show(s) for s in self.skipped[:3]) + ("; …" if len(self.skipped) > 3 else "")
+            parts.append(f"not tested at {shown}: the matrices are beyond the bounds for concrete computation "
+                         f"(at most {MAX_CONCRETE_DET}×{MAX_CONCRETE_DET} for det, inv and norm_2)")
+        return "; ".join(parts)
 
 
 def _premise_rels(task):
@@ -504,85 +1137,289 @@ def _holds_symbolically(task, mats, kinds, size, time_left):
         return None
     if a.has(SpectralNorm) or b.has(SpectralNorm):
         return None
+    if _node_count(a, MAX_SYMBOLIC_NODES) + _node_count(b, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
+        return None  # a counted bound: too large to decide entry by entry
     pairs = list(zip(_entries(a), _entries(b)))
     prems = _premise_rels(task) or []
-    hyps = _instantiated_premises(prems, mapping, size) if prems else []
+    try:
+        hyps = _instantiated_premises(prems, mapping, size) if prems else []
+    except Exception:  # noqa: BLE001 - a premise SymPy cannot write out: prove without it
+        hyps = []
     from ..decide import prove_relation
+    clock = time_left or _no_clock
     for x, y in pairs:
-        if time_left() <= 0:
-            return None
-        if task.rel == "=" and algebra.prove_equal(x, y, time_left) is not None:
-            continue
-        method, _ = prove_relation(x, task.rel, y, hyps, {}, time_left)
+        if task.rel == "=":
+            d = sp.expand(x - y)
+            if d == 0:
+                continue
+            if d.is_rational_function():
+                # a rational function of the entries: cancelling decides the identity exactly
+                if sp.cancel(sp.together(d)) == 0:
+                    continue
+                if not hyps:
+                    return None  # a nonzero rational function is nonzero somewhere
+                if _z3_equal(x, y, hyps):
+                    continue
+                return None
+            if algebra.prove_equal(x, y, clock) is not None:
+                continue
+        method, _ = prove_relation(x, task.rel, y, hyps, {}, clock)
         if not method:
             return None
     return True
 
 
-def _search(task, mats, kinds, sizes, scalars, rng, time_left):
-    """(refutation or None, number of instances where the step held)."""
+def _z3_equal(x, y, hyps) -> bool:
+    """x = y from the premises, by Z3 within its deterministic resource limit."""
+    from .. import budget
+    from . import realarith
+    try:
+        r = realarith.z3_decide(x, "=", y, hyps, {}, budget.Z3_RLIMIT)
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(r and r[0] == "proved")
+
+
+class _EntryEvaluator(Evaluator):
+    """The project's exact/ball evaluator, reading matrix entries F(i, j) from explicit
+    matrices of Fractions (the indices are evaluated like any term, also inside sums)."""
+
+    def __init__(self, env, prec, matrices):
+        super().__init__(env, prec)
+        self.matrices = matrices  # entry function's name -> rows of Fractions
+
+    def _ev(self, e):
+        rows = self.matrices.get(type(e).__name__) if isinstance(e, AppliedUndef) else None
+        if rows is not None:
+            i, j = (self.ev(a) for a in e.args)
+            if not (isinstance(i, Fraction) and isinstance(j, Fraction) and i.denominator == 1
+                    and j.denominator == 1 and 0 <= i < len(rows) and 0 <= j < len(rows[0])):
+                raise IndexError("an index outside the matrix")  # not a usable instance
+            return rows[int(i)][int(j)]
+        return super()._ev(e)
+
+    def _bigop(self, e):
+        body, limits = e.function, e.limits
+        (i, lo, hi), rest = limits[0], limits[1:]
+        inner = type(e)(body, *rest) if rest else body
+        lo_v, hi_v = self.ev(lo), self.ev(hi)
+        if not (isinstance(lo_v, Fraction) and isinstance(hi_v, Fraction) and lo_v.denominator == 1
+                and hi_v.denominator == 1):
+            raise Uncertain("non-integer bounds")
+        acc = Fraction(0) if isinstance(e, sp.Sum) else Fraction(1)
+        for k in range(int(lo_v), int(hi_v) + 1):  # an empty range gives 0 (1 for a product)
+            v = _EntryEvaluator({**self.env, i: Fraction(k)}, self.prec, self.matrices).ev(inner)
+            if isinstance(e, sp.Sum):
+                acc = acc + v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) + to_arb(v)
+            else:
+                acc = acc * v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) * to_arb(v)
+        return acc
+
+
+class _Prepared:
+    """A scalar expression prepared once per step: entries A[i, j] of matrix symbols are
+    read from each instance's explicit matrices, sums evaluated term by term with the
+    sizes as values (nothing is rebuilt per instance), and the other matrix atoms (det,
+    trace, norm_2 of matrix expressions) computed once per instance."""
+
+    def __init__(self, e):
+        self.raw = e
+        self.entries = {}
+        self.expr = _entries_as_functions(e, self.entries)
+        self.atoms = _matrix_atoms(self.expr, set(self.entries.values()))
+
+    def value(self, mapping, size, sub, env, cache):
+        """The exact value or ball at the instance; raises Undefined or Uncertain."""
+        if self.atoms is None:  # not a plain scalar in matrix atoms: the general way
+            return Evaluator({}, 256)(instantiate(self.raw.xreplace(sub), mapping, size))
+        for a in self.atoms:
+            if a not in cache:
+                cache[a] = Evaluator({}, 256)(instantiate(a.xreplace(sub), mapping, size))
+        local = dict(env)
+        local.update({d: Fraction(int(v)) for d, v in size.items()})
+        local.update({a: cache[a] for a in self.atoms})
+        matrices = {}
+        for m, f in self.entries.items():
+            key = ("rows", m.name)
+            if key not in cache:
+                M = next(M for k, M in mapping.items() if k.name == m.name)
+                cache[key] = [[_fraction(M[i, j]) for j in range(M.cols)] for i in range(M.rows)]
+            matrices[f.__name__] = cache[key]
+        return _EntryEvaluator(local, 256, matrices)(self.expr)
+
+
+def _fraction(x):
+    return Fraction(int(x.p), int(x.q)) if x.is_Rational else Evaluator({}, 256)(x)
+
+
+def _entries_as_functions(e, table):
+    """A[i, j] (A a matrix symbol) as an application F(i, j) of an undefined function that
+    no document can name."""
+    if not isinstance(e, sp.Basic) or not e.has(MatrixElement):
+        return e
+
+    def entry(x):
+        m = x.parent
+        if m not in table:
+            table[m] = sp.Function(f"[{m.name}]", real=True)
+        return table[m](x.i, x.j)
+    return e.replace(lambda x: isinstance(x, MatrixElement) and isinstance(x.parent, sp.MatrixSymbol), entry)
+
+
+def _matrix_atoms(e, entry_funcs):
+    """The outermost scalar nodes with a matrix argument (other than entries), or None when
+    e is not a scalar built from entries and such atoms, or an atom depends on a sum's index."""
+    if not isinstance(e, sp.Basic) or isinstance(e, sp.MatrixExpr):
+        return None
+    bound = set()
+    for x in sp.preorder_traversal(e):
+        if isinstance(x, (sp.Sum, sp.Product)):
+            bound |= {l[0] for l in x.limits}
+    atoms = set()
+
+    def walk(x):
+        if isinstance(x, sp.MatrixExpr):
+            return False
+        if x.func in entry_funcs:
+            return True
+        if any(isinstance(a, sp.MatrixExpr) for a in x.args):
+            if x.free_symbols & bound:
+                return False
+            atoms.add(x)
+            return True
+        return all(walk(a) for a in x.args)
+    if not walk(e):
+        return None
+    return sorted(atoms, key=sp.default_sort_key)
+
+
+def _search(task, mats, kinds, plan, scalars, rng, exprs):
+    """(refutation or None, Evidence): every size of the fixed plan, structured matrices
+    first, then the plan's number of random ones; nothing here looks at the clock."""
     from .numeric import SPECIAL, value_allowed
-    agreeing = 0
     prems = _premise_rels(task)
-    for size in sizes:
-        for trial in range(10):
-            if time_left() <= 0.3 * task.timeout:
-                return None, agreeing
+    dims = sorted({d for size, _ in plan for d in size}, key=lambda s: s.name)
+    evidence = Evidence(dims, plan, bool(task.premises or task.facts))
+    matrix_valued = isinstance(task.lhs, sp.MatrixExpr)
+    conds = [(c, _Prepared(c.expr)) for c in task.conds]
+    prepared_prems = None if prems is None else [_PreparedPremise(*p) for p in prems]
+    sides = None if matrix_valued else (_Prepared(task.lhs), _Prepared(task.rhs))
+    for size, n_random in plan:
+        if not concrete_size_ok(exprs, size):
+            evidence.skipped.append(size)
+            continue
+        shapes = {m: tuple(int(d.xreplace(size)) for d in m.shape) for m in mats}
+        trials = ([("structured", s) for s in STRUCTURED] if mats else []) + \
+            [("random", t) for t in range(n_random if mats else n_random + len(STRUCTURED))]
+        tried = agreeing = 0
+        for how, t in trials:
             mapping = {}
-            for m in mats:
-                rows, cols = (d.xreplace(size) for d in m.shape)
-                if not (rows.is_Integer and cols.is_Integer):
-                    return None, agreeing
-                if trial < 2:  # structured first: a half and twice the identity (catch x < sqrt(x) slips)
-                    q = sp.Rational(1, 2) if trial == 0 else sp.Integer(2)
-                    mapping[m] = sp.ImmutableMatrix(int(rows), int(cols), lambda i, j: q if i == j else 0)
-                    continue
-                style = STYLES[trial % len(STYLES)]
-                scale = sp.Rational(1, rng.choice([2, 3, 10])) if trial % 3 == 1 else sp.Integer(1)
-                mapping[m] = _random_matrix(rng, int(rows), int(cols), kinds.get(m, set()), style) * scale
+            if how == "structured":
+                for m in mats:
+                    M = _structured_matrix(t, *shapes[m], kinds.get(m, set()))
+                    mapping[m] = M if M is not None else _structured_matrix("identity", *shapes[m], set())
+            else:
+                style = STYLES[t % len(STYLES)]
+                scale = sp.Rational(1, rng.choice([2, 3, 10])) if t % 3 == 1 else sp.Integer(1)
+                for m in mats:
+                    mapping[m] = _random_matrix(rng, *shapes[m], kinds.get(m, set()), style) * scale
             env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else Fraction(rng.randint(1, 4)))
                    for s in scalars}
             env = {s: v for s, v in env.items() if value_allowed(s, v)}
+            tried += 1
             if len(env) != len(scalars):
                 continue
             sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in env.items()}
-            if prems is None or not _premises_hold(prems, mapping, size, sub):
+            cache = {}
+            if prepared_prems is None or not all(p.holds(mapping, size, sub, env, cache) for p in prepared_prems):
                 continue  # a counterexample must satisfy every premise
-            try:
-                conds_ok = _conditions_hold(task, mapping, size, sub)
-            except Exception:  # noqa: BLE001
-                continue
+            conds_ok = True
+            for c, prepared in conds:
+                try:
+                    ok = condition_holds(c.rel, prepared.value(mapping, size, sub, env, cache))
+                except Undefined:
+                    ok = False
+                except Exception:  # noqa: BLE001 - Uncertain, or an operation SymPy refuses
+                    ok = None
+                if ok is not True:
+                    conds_ok = ok
+                    break
             if conds_ok is False:
                 return _refutation(task, mapping, size, env, "undefined there (a matrix to invert is singular "
-                                   "or a root or logarithm is out of its domain)"), agreeing
+                                   "or a root or logarithm is out of its domain)"), evidence
             if conds_ok is None:
                 continue
             try:
-                a = instantiate(task.lhs.xreplace(sub), mapping, size)
-                b = instantiate(task.rhs.xreplace(sub), mapping, size)
+                if sides is not None:
+                    xv = sides[0].value(mapping, size, sub, env, cache)
+                    yv = sides[1].value(mapping, size, sub, env, cache)
+                    pairs = [(xv, yv)]
+                else:
+                    a = instantiate(task.lhs.xreplace(sub), mapping, size)
+                    b = instantiate(task.rhs.xreplace(sub), mapping, size)
+                    pairs = [(Evaluator({}, 256)(x), Evaluator({}, 256)(y)) for x, y in zip(_entries(a), _entries(b))]
+            except (Uncertain, Undefined):
+                continue
             except Exception:  # noqa: BLE001 - e.g. an operation SymPy refuses
                 continue
             held = True
-            for x, y in zip(_entries(a), _entries(b)):
-                try:
-                    ev = Evaluator({}, 256)
-                    xv, yv = ev(x), ev(y)
-                except (Uncertain, Undefined):
-                    held = False
-                    break
+            for xv, yv in pairs:
                 d = subtract(yv, xv)
                 verdict = relation_holds(task.rel, d)
                 if verdict is False:
                     what = f"left side {as_equation(xv)}, right side {as_equation(yv)}"
-                    if isinstance(task.lhs, sp.MatrixExpr):
+                    if matrix_valued:
                         what = f"the matrices differ (an entry is {format_value(xv)} on the left, " \
                                f"{format_value(yv)} on the right)"
-                    return _refutation(task, mapping, size, env, what), agreeing
+                    return _refutation(task, mapping, size, env, what), evidence
                 if verdict is None and task.rel in ("<", ">", "!="):
                     held = False  # equal within the enclosure: no evidence for a strict relation
             if held:
                 agreeing += 1
-    return None, agreeing
+        evidence.rows.append((size, tried, agreeing))
+    return None, evidence
+
+
+_ROW = sp.Symbol("_prem_row", integer=True, nonnegative=True)
+_COL = sp.Symbol("_prem_col", integer=True, nonnegative=True)
+
+
+class _PreparedPremise:
+    """A premise `l rel r`, prepared once per step: a matrix premise as its generic entry
+    (i, j) (products as sums over entries), checked entry by entry at each instance."""
+
+    def __init__(self, l, rel, r):
+        self.raw = (l, rel, r)
+        self.rel = rel
+        self.shape = l.shape if isinstance(l, sp.MatrixExpr) else None
+        if self.shape is not None:
+            def entry(x):
+                x = x.replace(lambda y: isinstance(y, sp.MatPow) and y.exp.is_Integer and 0 < y.exp <= 8,
+                              lambda y: sp.MatMul(*[y.base] * int(y.exp), evaluate=False))
+                return x[_ROW, _COL]
+            l, r = entry(l), entry(r)
+        self.sides = (_Prepared(l), _Prepared(r))
+        if any(p.atoms is None or p.expr.has(sp.KroneckerDelta) for p in self.sides):
+            self.sides = None  # the general way
+
+    def holds(self, mapping, size, sub, env, cache) -> bool:
+        if self.sides is None:
+            return _premises_hold([self.raw], mapping, size, sub)
+        cells = [{}]
+        if self.shape is not None:
+            rows, cols = (int(d.xreplace(size)) for d in self.shape)
+            cells = [{_ROW: Fraction(i), _COL: Fraction(j)} for i in range(rows) for j in range(cols)]
+        for cell in cells:
+            local = dict(env)
+            local.update(cell)
+            try:
+                x = self.sides[0].value(mapping, size, sub, local, cache)
+                y = self.sides[1].value(mapping, size, sub, local, cache)
+            except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
+                return False
+            if relation_holds(self.rel, subtract(y, x)) is not True:
+                return False
+        return True
 
 
 def _premises_hold(prems, mapping, size, sub) -> bool:
@@ -593,23 +1430,6 @@ def _premises_hold(prems, mapping, size, sub) -> bool:
                 return False
     except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
         return False
-    return True
-
-
-def _conditions_hold(task, mapping, size, sub):
-    for c in task.conds:
-        v = instantiate(c.expr.xreplace(sub), mapping, size)
-        try:
-            val = Evaluator({}, 256)(v)
-        except Undefined:
-            return False
-        except Uncertain:
-            return None
-        ok = condition_holds(c.rel, val)
-        if ok is None:
-            return None
-        if not ok:
-            return False
     return True
 
 
@@ -624,7 +1444,8 @@ def _refutation(task, mapping, size, env, what):
 
 
 def structurally_equal(a, b) -> bool:
-    """Equal as expressions: identical, or equal sums in normal form."""
+    """Equal as expressions: identical, or equal sums in normal form. (The domain
+    conditions, e.g. that inv(A) exists, are not looked at here: the caller proves them.)"""
     if a == b:
         return True
     try:
