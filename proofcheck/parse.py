@@ -389,12 +389,13 @@ class SyntaxProblemError(Exception):
 
 # --------------------------------------------------------------- error messages
 _EXPR_START = {"NAME", "NUMBER", "LPAR", "VBAR", "NORM_BAR", "SQRT_SIGN", "DERIV", "BIGOP", "MINUS", "PLUS"}
-_OPERATORS = {"PLUS", "MINUS", "MUL", "SLASH", "POW", "TRANSPOSE", "LSQB"}
+_OPERATORS = {"PLUS", "MINUS", "MUL", "SLASH", "POW", "TRANSPOSE", "LSQB", "SUPERSCRIPT"}
 _WORDS = {
     "REL": "a relation (=, <, <=, >, >=, !=)", "COLON": "`:`", "RPAR": "`)`", "RSQB": "`]`",
     "COMMA": "`,`", "BY": "`by`", "EQUAL": "`=`", "ARROW": "`->`", "NORM_BAR": "`‖`",
     "VBAR": "`|`", "IMPLIES": "`implies`", "AND": "`and`", "__ANON_0": "`..`",
     "LSQB": "`[`", "NAME": "a name", "NUMBER": "a number", "LPAR": "`(`",
+    "SUPERSCRIPT": "a superscript power (`x²`)",
 }
 _KEYWORD_TERMINALS = {"LET": "let", "FUN": "fun", "DEF": "def", "ASSUME": "assume", "CLAIM": "claim",
                       "THEOREM": "theorem", "PROOF": "proof", "QED": "qed", "HAVE": "have"}
