@@ -17,6 +17,9 @@ from flint import arb, ctx, fmpq
 from sympy.core.function import AppliedUndef
 
 MAX_EXACT_BITS = 200_000
+# a power whose value would need more bits than this just in its exponent-of-two is
+# not evaluated (p^p at p = 2^65536): arb could hold it, but slowly and to no use
+MAX_MAGNITUDE_BITS = 1 << 24
 MAX_SUM_TERMS = 5_000
 
 
@@ -71,6 +74,8 @@ def _exact_root(q: Fraction, n: int):
     def iroot(k: int):
         if k < 0:
             return None
+        if n > k.bit_length():  # c >= 2 would give c^n >= 2^n > k
+            return k if k in (0, 1) else None
         r = round(k ** (1.0 / n)) if k < 2 ** 1000 else int(sp.integer_nthroot(k, n)[0])
         for c in (r - 1, r, r + 1):
             if c >= 0 and c ** n == k:
@@ -241,6 +246,9 @@ class Evaluator:
         return None
 
     def _pow(self, b, x):
+        if magnitude_bits(b) * max(1, magnitude_bits(x)) > MAX_MAGNITUDE_BITS or \
+                (magnitude_bits(b) > 0 and magnitude_bits(x) > 24):
+            raise Unevaluable("number too large to evaluate")
         if _is_int(x):
             n = int(x)
             if isinstance(b, Fraction):

@@ -51,12 +51,16 @@ def builtin_fact(name: str) -> Fact:
 
 
 # ---------------------------------------------------------------- the terms
-def subterms(exprs):
-    out = set()
+def subterms(exprs) -> list:
+    """Every sub-expression, once each, in a fixed order (first met in a preorder
+    walk): callers iterate over it, and a set's order would change with the hash
+    seed, and with it which instances fit under MAX_INSTANCES."""
+    out: dict = {}
     for e in exprs:
         if isinstance(e, sp.Basic):
-            out.update(sp.preorder_traversal(e))
-    return out
+            for t in sp.preorder_traversal(e):
+                out.setdefault(t, None)
+    return list(out)
 
 
 def basic_terms(exprs) -> list:

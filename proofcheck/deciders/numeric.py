@@ -39,21 +39,27 @@ SPECIAL = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fr
 # magnitudes far beyond 10^9 (exact; transcendental functions of them are arb balls)
 HUGE = [Fraction(10 ** 30), Fraction(-10 ** 30), Fraction(1, 10 ** 30), Fraction(10 ** 100), Fraction(-10 ** 100),
         Fraction(1, 10 ** 100), Fraction(10 ** 1000), Fraction(2 ** (2 ** 16)), Fraction(-10 ** 1000),
-        Fraction(1, 2 ** (2 ** 16))]
+        ]
 SPECIAL = SPECIAL + HUGE
 SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100, 1000, -1000, 10 ** 6, -10 ** 6,
                                      10 ** 30, -10 ** 30, 10 ** 100, 10 ** 1000, 2 ** (2 ** 16))]
+
+# values mixed at random between the symbols (mode 1): not the 65536-bit ones, whose
+# exact sums and products are slow; each of those is tried once with every symbol (mode 0)
+SPECIAL_MIXED = [v for v in SPECIAL if max(v.numerator.bit_length(), v.denominator.bit_length()) <= 4000]
+SPECIAL_INT_MIXED = [v for v in SPECIAL_INT if v.numerator.bit_length() <= 4000]
 
 # precision ladder (bits) for deciding a comparison at one point; a level above the
 # first is used only when the previous one could not decide, and is sized from the
 # magnitudes that were met (cancellation), capped at MAX_PREC
 FIRST_PREC = 128
-MAX_PREC = 1 << 16
+MAX_PREC = 1 << 13
 PREC_LEVELS = 3
-MAX_CRITICAL_POINTS = 24     # candidate points from critical values, at most
+MAX_CRITICAL_POINTS = 16     # candidate points from critical values, at most
 MAX_POLY_DEGREE = 8          # polynomial sub-expressions whose roots are located
 NEWTON_STARTS = 3            # univariate local refinement: starts ...
 NEWTON_STEPS = 12            # ... and steps from each
+SHRINK_DIGITS = (1, 2, 3, 5, 8, 12, 20)  # shorter denominators tried for a long counterexample value
 
 
 @dataclass
@@ -66,6 +72,7 @@ class Problem:
     known: dict            # symbol -> Interval (from premises)
     extra_points: list = field(default_factory=list)  # candidate points from solvers
     function_facts: list = field(default_factory=list)  # facts.FunctionFact the function values must satisfy
+    critical: list | None = field(default=None, repr=False)  # computed once, by the first search
 
 
 @dataclass
@@ -155,7 +162,7 @@ class Sampler:
             if cands:
                 return cands[k % len(cands)]
         if mode == 1:
-            cands = [v for v in pool if _in(v, iv)]
+            cands = [v for v in (SPECIAL_INT_MIXED if ints else SPECIAL_MIXED) if _in(v, iv)]
             if cands:
                 return self.rng.choice(cands)
         return self.random_value(iv, ints)
@@ -225,14 +232,17 @@ class Sampler:
                     for a in node.args:
                         add(a)
         out: list = []
+        trig_args = {n.args[0] for e in self.exprs for n in sp.preorder_traversal(e)
+                     if isinstance(n, (sp.sin, sp.cos, sp.tan))}
         for u in subs:
+            if u.has(sp.Function, sp.Sum, sp.Product) or not u.free_symbols:
+                continue  # not a polynomial: no roots located
             free = [s for s in u.free_symbols if isinstance(s, sp.Symbol)]
             if len(free) != 1 or free[0] not in self.intervals:
                 continue
             s = free[0]
             values = []
-            trig = any(isinstance(n, (sp.sin, sp.cos, sp.tan)) and n.args[0] == u for e in self.exprs
-                       for n in sp.preorder_traversal(e))
+            trig = u in trig_args
             values += _poly_critical_values(u, s)
             if trig:
                 values += _trig_critical_values(u, s)
@@ -245,13 +255,12 @@ class Sampler:
 
     def critical_points(self) -> list:
         """Full points built around the critical values: the symbol takes its critical
-        value, the others the first special values allowed for them."""
+        value, the others one of the first special values allowed for them."""
         points = []
-        for s, v in self.critical_values():
-            for k in range(2 if len(self.symbols) > 1 else 1):
-                point = {t: (v if t == s else self.value_for(t, 0, k)) for t in self.symbols}
-                if point not in points:
-                    points.append(point)
+        for i, (s, v) in enumerate(self.critical_values()):
+            point = {t: (v if t == s else self.value_for(t, 0, 1 + i % 3)) for t in self.symbols}
+            if point not in points:
+                points.append(point)
         return points
 
     # -- evaluation of one point
@@ -348,7 +357,8 @@ def _check_point(p: Problem, env: dict, prec: int = FIRST_PREC, final: bool = Fa
     if not ok:
         return out("violated", f"left side {as_equation(a)}, right side {as_equation(b)}")
     scale = 1 + abs(_float(a)) + abs(_float(b))
-    return out("holds", abs(_float(d)) / scale)
+    margin = abs(_float(d)) / scale
+    return out("holds", margin if margin == margin else 1.0)  # inf/inf: not a small margin
 
 
 ESCALATE = ("precision", "value", "condition", "premise", "kink")
@@ -401,7 +411,9 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
     valid = 0
     best: list = []  # (margin, point)
     tight = False
-    candidates = list(p.extra_points) + sampler.critical_points() + list(sampler.points(count))
+    if p.critical is None:
+        p.critical = sampler.critical_points()
+    candidates = list(p.extra_points) + list(p.critical) + list(sampler.points(count))
     seen = set()
     for raw in candidates:
         point = {s: raw.get(s, Fraction(0)) for s in sampler.symbols}
@@ -421,7 +433,8 @@ def search(p: Problem, rng: random.Random, count: int, time_left, local: bool = 
             return Outcome("counterexample", _show(point, shown), info, valid)
         if kind == "holds":
             valid += 1
-            best.append((info, point))
+            if all(max(v.numerator.bit_length(), v.denominator.bit_length()) <= 256 for v in point.values()):
+                best.append((info, point))  # local search starts only from moderate values
             if p.rel in ("<", ">", "!=") and info < 1e-12:
                 tight = True
     if local and p.rel in ("<", "<=", ">", ">=") and best and sampler.symbols:
@@ -452,13 +465,30 @@ def _simplicity(v: Fraction) -> int:
 
 def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
     """Simpler values that still break the step (each one certified like any point).
-    At most len(symbols) * len(SIMPLE) evaluations."""
+    At most len(symbols) * (len(SIMPLE) + len(SHRINK_DIGITS)) evaluations."""
     for s in sampler.symbols:
         for v in SIMPLE:
             if _simplicity(v) >= _simplicity(point[s]):
                 break
             cand = dict(point)
             cand[s] = v
+            if not sampler.admissible(cand):
+                continue
+            r = _evaluate(p, sampler, cand, fixed)
+            if r is not None and r[0] == "violated":
+                point, info, shown = cand, r[1], r[2]
+                break
+    # long fractions (critical points, local search): the shortest nearby one that still breaks it
+    for s in sampler.symbols:
+        v = point[s]
+        if v.denominator < 10 ** 6:
+            continue
+        for k in SHRINK_DIGITS:
+            cand_v = v.limit_denominator(10 ** k)
+            if cand_v == v or _simplicity(cand_v) >= _simplicity(v):
+                break
+            cand = dict(point)
+            cand[s] = cand_v
             if not sampler.admissible(cand):
                 continue
             r = _evaluate(p, sampler, cand, fixed)
@@ -486,9 +516,9 @@ def _decide_point(p, env, shown):
     at most PREC_LEVELS evaluations, from FIRST_PREC up to MAX_PREC bits, each
     level sized from the magnitudes met (cancellation in sums, arguments of
     periodic functions). When the sides of `=`, `<=`, `>=` still cannot be told
-    apart with ample bits for those magnitudes (twice their size plus 256), the
-    point is evidence (never a proof); a point that stays undecided otherwise, or
-    whose magnitudes need more than MAX_PREC bits, is skipped."""
+    apart with ample bits for those magnitudes (their size plus 256), the point
+    is evidence (never a proof); a point that stays undecided otherwise, or whose
+    magnitudes need more than MAX_PREC bits, is skipped."""
     prec = FIRST_PREC
     for level in range(PREC_LEVELS):
         kind, info, mag = _check_point(p, env, prec, with_mag=True)
@@ -496,13 +526,15 @@ def _decide_point(p, env, shown):
             return kind, info, shown
         if info not in ESCALATE:
             return None
-        enough = prec >= 2 * mag + 2 * FIRST_PREC
-        last = level == PREC_LEVELS - 1 or prec >= MAX_PREC
-        if info == "precision" and p.rel in ("=", "<=", ">=") and enough and level > 0:
-            return "holds", 0.0, shown
-        if enough or last:
+        need = mag + 2 * FIRST_PREC  # bits for the magnitudes met, and 256 more
+        if level > 0 and prec >= need:
+            if info == "precision" and p.rel in ("=", "<=", ">="):
+                return "holds", 0.0, shown
             return None
-        prec = min(MAX_PREC, max(4 * prec, 2 * mag + 2 * FIRST_PREC))
+        nxt = max(4 * prec, need)
+        if nxt > MAX_PREC:
+            return None  # more bits than we spend on one point: neither evidence nor counterexample
+        prec = nxt
     return None
 
 
