@@ -3,7 +3,7 @@
 Statements are read in order (a fact can be cited only after it is stated),
 every relation to check becomes a task (`obligations.py`), the tasks run in
 killable workers (`runner.py`), and the answers are assembled into results per
-item, following LANGUAGE.md §4 and §7.
+item, following the rules of docs/language.md (proofs, verdicts).
 """
 from __future__ import annotations
 
@@ -149,6 +149,7 @@ class FileChecker:
                     getattr(self, "_s_" + type(st).__name__)(st)
             except ElabError as err:
                 self.error_item(kind, getattr(st, "name", None), st.span, err.message)
+                self._remember_failed(st)
             except (budget.OutOfTime, RecursionError, MemoryError) as exc:
                 # drop what the statement had half built, and say which bound it hit
                 del self.items[before[0]:]
@@ -157,7 +158,15 @@ class FileChecker:
                        RecursionError: "it is nested too deeply to read",
                        MemoryError: "reading it ran out of memory"}[type(exc)]
                 self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
+                self._remember_failed(st)
         self.items.sort(key=lambda it: (it.span.line, it.span.column))
+
+    def _remember_failed(self, st):
+        """Later uses of a name whose declaration failed say so, instead of 'not declared'."""
+        names = list(getattr(st, "names", None) or []) + ([st.name] if type(st).__name__ == "Def" else [])
+        for name in names:
+            if isinstance(name, str) and self.scope.declared_line(name) is None:
+                self.scope.failed.setdefault(name, st.span.line)
 
     # -- declarations
     def _s_Let(self, st: S.Let):

@@ -162,9 +162,16 @@ class Scope:
     facts: dict = field(default_factory=dict)
     bound: dict = field(default_factory=dict)  # name -> Term (forall/def params/sum indices)
     matrix_facts: list = field(default_factory=list)  # (symbol, assumption)
+    failed: dict = field(default_factory=dict)  # name -> line of a declaration that has an error
 
     def child(self) -> "Scope":
-        return Scope(self.vars, self.funs, self.defs, self.facts, dict(self.bound), self.matrix_facts)
+        return Scope(self.vars, self.funs, self.defs, self.facts, dict(self.bound), self.matrix_facts, self.failed)
+
+    def failed_note(self, name: str):
+        """An ElabError message for a name whose declaration has an error, or None."""
+        if name in self.failed:
+            return f"`{name}` has an error in its declaration (line {self.failed[name]}); fix that first"
+        return None
 
     def declared_line(self, name: str):
         for table in (self.vars, self.funs, self.defs):
@@ -501,6 +508,8 @@ class Elaborator:
             raise ElabError(node.span, f"`{name}` is a function: apply it, as in `{name}(x)`")
         if name in BUILTIN_FUNCTIONS:
             raise ElabError(node.span, f"`{name}` is a built-in function: apply it, as in `{name}(x)`")
+        if scope.failed_note(name):
+            raise ElabError(node.span, scope.failed_note(name))
         raise ElabError(node.span, f"`{name}` is not declared: add `let {name} : real` (or the right "
                         f"type) before this line")
 
@@ -841,6 +850,8 @@ class Elaborator:
             if len(node.args) != 1:
                 raise ElabError(node.span, f"`{name}` takes one argument")
             return self._matrix_function(name, self.term(node.args[0], scope), node)
+        if scope.failed_note(name):
+            raise ElabError(node.name_span, scope.failed_note(name))
         raise ElabError(node.name_span, f"`{name}` is not a declared function: declare it with "
                         f"`fun {name} : real -> real` or `def {name}(t) = …`")
 

@@ -41,7 +41,10 @@ def _worker_main(conn, memory_limit):
         except RecursionError:
             result = Verdict(UNKNOWN, "limits", "this step is nested too deeply to check")
         except Exception as exc:  # noqa: BLE001 - a decider bug must not end the run
-            result = Verdict(UNKNOWN, "internal", f"internal problem while checking: {type(exc).__name__}: {exc}"[:300])
+            # a decider bug: say so plainly, without Python's names (the detail keeps them for reports)
+            result = Verdict(UNKNOWN, "internal", "the checker hit a problem of its own on this step (a bug "
+                             "in proofcheck, not in the proof); please report it",
+                             detail={"internal": f"{type(exc).__name__}: {exc}"[:300]})
         try:
             conn.send((index, result))
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result

@@ -1,4 +1,4 @@
-"""Verdicts: the five answers and how they combine (LANGUAGE.md §7)."""
+"""Verdicts: the five answers and how they combine (docs/language.md, "Verdicts")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Chains and theorems (LANGUAGE.md §4)."""
+"""Chains and theorems (docs/language.md, proofs)."""
 import pytest
 
 from conftest import item

@@ -1,4 +1,4 @@
-"""Each decider on its own: what it proves, what it refuses, and the traps of BACKENDS.md."""
+"""Each decider on its own: what it proves, what it refuses, and the known traps of SymPy and Z3."""
 import random
 from fractions import Fraction
 

@@ -150,3 +150,15 @@ def test_contradictory_premises_prove_nothing(check):
 def test_a_forall_fact_that_contradicts_itself(check):
     r = check(HEADER + "assume odd : forall t: f(t) > t and f(t) < t\nclaim c : f(x) = 42 by odd\n")
     assert item(r, "c").status == UNKNOWN and "`odd`" in item(r, "c").message
+
+
+def test_a_failed_declaration_is_named_where_it_is_used(check):
+    r = check("def g(t) = log(t) + q\nlet x : real\nclaim c : g(x) = g(x)\n")
+    assert item(r, "c").status == "error" and "`g` has an error in its declaration (line 1)" in item(r, "c").message
+
+
+def test_internal_problems_do_not_leak_python_names():
+    from proofcheck import runner
+    import inspect
+    src = inspect.getsource(runner._worker_main)
+    assert "problem of its own" in src

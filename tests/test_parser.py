@@ -1,4 +1,4 @@
-"""The grammar and the parse tree: every construct of LANGUAGE.md, every error path."""
+"""The grammar and the parse tree: every construct of the language (docs/language.md), every error path."""
 from fractions import Fraction
 
 import pytest

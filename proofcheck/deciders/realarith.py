@@ -6,7 +6,7 @@ are proved separately. Algebraic functions are encoded exactly (|u|, max, min,
 square and other roots); transcendental terms (exp, log, tanh, sin, abstract
 functions, ...) become opaque variables that carry only their known ranges and
 monotonicity, which can only make a true statement harder to prove, never a
-false one provable. Z3 never sees `exp` (see BACKENDS.md: it answered a wrong
+false one provable. Z3 never sees `exp` (it has been seen to answer a wrong
 `sat`), and its `sat` is only a candidate counterexample.
 """
 from __future__ import annotations
@@ -103,6 +103,9 @@ def univariate(d, rel: str, var, iv: Interval, deadline_ok=lambda: True):
 
 
 # ------------------------------------------------------------------------ Z3
+MAX_NUMBER_BITS = 10_000  # about 3,000 digits: larger exact numbers are not handed to Z3
+
+
 class Untranslatable(Exception):
     pass
 
@@ -136,6 +139,8 @@ class Z3Problem:
 
     def val(self, q):
         q = sp.Rational(q)
+        if max(int(q.p).bit_length(), int(q.q).bit_length()) > MAX_NUMBER_BITS:
+            raise Untranslatable("a number too large for the solver")
         return self.z3.RealVal(f"{q.p}/{q.q}", self.ctx)
 
     def var(self, s):
