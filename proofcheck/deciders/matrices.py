@@ -57,10 +57,12 @@ MIN_MATRIX_EVIDENCE = 24
 SEARCH_TOP = 8              # concrete matrices are tried at sizes up to 8
 SMALL_RANDOM = 5            # random instances per size at the small sizes (every dimension <= 4)
 LARGE_RANDOM = 2            # random instances per size at the larger sizes (5..8)
+FIXED_RANDOM = 24           # random instances when every size is a number (one size only)
 MAX_CONCRETE_DIM = 40       # a fixed dimension beyond this is not instantiated
 MAX_CONCRETE_ENTRIES = 1600  # entries of one concrete matrix
 MAX_CONCRETE_DET = 12       # det / inv / spectral norm of concrete matrices up to this size
-MAX_SYMBOLIC_ENTRIES = 80   # symbolic entries over all matrices of a step at one size
+MAX_SYMBOLIC_ENTRIES = 256  # symbolic entries over all matrices of a step at one size
+MAX_SYMBOLIC_PRODUCTS = 4096  # scalar multiplications in the step's matrix products at one size
 MAX_SYMBOLIC_DET = 4        # det of a symbolic k×k matrix has k! terms
 MAX_SYMBOLIC_INV = 3        # inv of a symbolic k×k matrix: rational functions of degree k
 MAX_SYMBOLIC_POWER = 6      # A^k with symbolic entries: k - 1 products
@@ -602,6 +604,8 @@ def search_plan(dims):
     k = top+1..SEARCH_TOP the square case (every dimension k) and, with several
     dimensions, each dimension k with the others 1. Structured matrices are tried
     at every size of the plan, random ones SMALL_RANDOM / LARGE_RANDOM times."""
+    if not dims:
+        return [({}, FIXED_RANDOM)]  # the declared sizes only: more random instances there
     top = _small_top(dims)
     combos = {c: SMALL_RANDOM for c in itertools.product(range(1, top + 1), repeat=len(dims))}
     if dims:
@@ -730,10 +734,24 @@ def symbolic_size_ok(exprs, size) -> bool:
     mats, squares, power = shapes
     if sum(r * c for r, c in set(mats)) > MAX_SYMBOLIC_ENTRIES:
         return False
+    products = 0
     for e in exprs:
         if not isinstance(e, sp.Basic):
             continue
         for x in sp.preorder_traversal(e):
+            if isinstance(x, sp.MatMul):
+                factors = [f for f in x.args if isinstance(f, sp.MatrixExpr)]
+                for f, g in zip(factors, factors[1:]):
+                    r, k, c = (int(d.xreplace(size)) if d.xreplace(size).is_Integer else 10 ** 6
+                               for d in (f.shape[0], f.shape[1], g.shape[1]))
+                    products += r * k * c
+                if products > MAX_SYMBOLIC_PRODUCTS:
+                    return False
+            elif isinstance(x, sp.MatPow) and x.exp.is_Integer:
+                k = x.base.shape[0].xreplace(size)
+                products += (int(k) ** 3 if k.is_Integer else 10 ** 6) * min(abs(int(x.exp)), MAX_SYMBOLIC_POWER + 1)
+                if products > MAX_SYMBOLIC_PRODUCTS:
+                    return False
             if isinstance(x, (sp.Determinant, sp.Inverse)):
                 k = x.arg.shape[0].xreplace(size)
                 if int(k) > (MAX_SYMBOLIC_DET if isinstance(x, sp.Determinant) else MAX_SYMBOLIC_INV):
@@ -818,7 +836,7 @@ STYLES = ["integer", "rank one", "integer", "diagonal", "identity", "integer", "
 # structured matrices: cheap at any size, and the extreme cases of many inequalities
 # (identity: trace(A)^2 = n*norm_F(A)^2; all-ones: rank one with equal entries)
 STRUCTURED = ["half identity", "twice identity", "identity", "all-ones", "diagonal 1..k", "alternating diagonal",
-              "zero", "minus identity"]
+              "zero", "minus identity", "shift"]
 
 
 def _structured_matrix(style, rows, cols, kinds):
@@ -851,6 +869,10 @@ def _structured_matrix(style, rows, cols, kinds):
         return None if inv else sp.ImmutableMatrix(sp.zeros(rows, cols))
     if style == "minus identity":
         return None if psd else diag([sp.Integer(-1)] * k)
+    if style == "shift":  # ones just above the diagonal: not symmetric, nilpotent (I + shift if invertible)
+        if psd or "symmetric" in kinds:
+            return None
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: 1 if j == i + 1 or (inv and i == j) else 0)
     return None  # pragma: no cover
 
 
@@ -1075,12 +1097,12 @@ class Evidence:
             else:
                 parts.append("no concrete matrix instance could be evaluated")
         else:
+            randoms = (f"{SMALL_RANDOM} random ones up to size {_small_top(self.dims)} and {LARGE_RANDOM} "
+                       f"beyond" if self.dims else f"{FIXED_RANDOM} random ones")
             parts.append(f"it holds at all {self.agreeing} structured and random matrix instances tested "
-                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes "
-                         f"{_plan_text(self.dims)}: per size {structured} structured matrices (identity "
-                         f"multiples, all-ones, diagonal patterns, zero), then {SMALL_RANDOM} random ones up to "
-                         f"size {_small_top(self.dims)} and {LARGE_RANDOM} beyond; exactly or within certified "
-                         f"bounds")
+                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes {_plan_text(self.dims)}: "
+                         f"per size {structured} structured matrices (identity multiples, all-ones, diagonal "
+                         f"patterns, zero, shift), then {randoms}; exactly or within certified bounds")
             none = [s for s, _, a in self.rows if a == 0]
             if none:
                 shown = "; ".join(self._show(s) for s in none[:4]) + ("; …" if len(none) > 4 else "")
