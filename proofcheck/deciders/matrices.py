@@ -998,15 +998,19 @@ def decide(task, time_left=None) -> Verdict:
     method = _symbolic(task, mats, time_left)
     if method and conds_ok():
         return Verdict(PROVED, method, "")
-    dims = dimension_symbols(mats, exprs)
-    scalars = sorted({s for e in exprs for s in e.free_symbols
+    # the premises' matrices and scalars take values too (a counterexample must satisfy them)
+    search_exprs = exprs + [x for (l, _, r) in (_premise_rels(task) or []) for x in (l, r)
+                            if isinstance(x, sp.Basic)]
+    search_mats = matrix_symbols(*search_exprs)
+    dims = dimension_symbols(search_mats, search_exprs)
+    scalars = sorted({s for e in search_exprs for s in e.free_symbols
                       if isinstance(s, sp.Symbol) and s not in dims and not s.name.startswith("_")},
                      key=lambda s: s.name)
     rng = random.Random(task.seed)
 
     # concrete matrices, smallest size first: cheap, and it finds the smallest failing size
     plan = search_plan(dims)
-    refuted, evidence = _search(task, mats, kinds, plan, scalars, rng, exprs)
+    refuted, evidence = _search(task, search_mats, kinds, plan, scalars, rng, search_exprs)
     if refuted is not None:
         return refuted
     if method:  # the relation holds for every size where defined; the conditions are not proved
@@ -1262,9 +1266,9 @@ class _Prepared:
         local.update({a: cache[a] for a in self.atoms})
         matrices = {}
         for m, f in self.entries.items():
-            key = ("rows", m.name)
+            key = ("rows", m)
             if key not in cache:
-                M = next(M for k, M in mapping.items() if k.name == m.name)
+                M = mapping[m]
                 cache[key] = [[_fraction(M[i, j]) for j in range(M.cols)] for i in range(M.rows)]
             matrices[f.__name__] = cache[key]
         return _EntryEvaluator(local, 256, matrices)(self.expr)
@@ -1282,8 +1286,8 @@ def _entries_as_functions(e, table):
 
     def entry(x):
         m = x.parent
-        if m not in table:
-            table[m] = sp.Function(f"[{m.name}]", real=True)
+        if m not in table:  # numbered: two symbols of one name (and different shapes) stay apart
+            table[m] = sp.Function(f"[{m.name}#{len(table)}]", real=True)
         return table[m](x.i, x.j)
     return e.replace(lambda x: isinstance(x, MatrixElement) and isinstance(x.parent, sp.MatrixSymbol), entry)
 
