@@ -246,9 +246,10 @@ class Evaluator:
         return None
 
     def _pow(self, b, x):
-        if magnitude_bits(b) * max(1, magnitude_bits(x)) > MAX_MAGNITUDE_BITS or \
-                (magnitude_bits(b) > 0 and magnitude_bits(x) > 24):
-            raise Unevaluable("number too large to evaluate")
+        if not (isinstance(x, Fraction) and abs(x.numerator) <= 64 and x.denominator <= 64):
+            mb, mx = magnitude_bits(b), magnitude_bits(x)
+            if mb * max(1, mx) > MAX_MAGNITUDE_BITS or (mb > 0 and mx > 24):
+                raise Unevaluable("number too large to evaluate")
         if _is_int(x):
             n = int(x)
             if isinstance(b, Fraction):

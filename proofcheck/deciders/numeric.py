@@ -41,8 +41,11 @@ HUGE = [Fraction(10 ** 30), Fraction(-10 ** 30), Fraction(1, 10 ** 30), Fraction
         Fraction(1, 10 ** 100), Fraction(10 ** 1000), Fraction(2 ** (2 ** 16)), Fraction(-10 ** 1000),
         ]
 SPECIAL = SPECIAL + HUGE
-SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100, 1000, -1000, 10 ** 6, -10 ** 6,
-                                     10 ** 30, -10 ** 30, 10 ** 100, 10 ** 1000, 2 ** (2 ** 16))]
+HUGE_INT = [Fraction(k) for k in (10 ** 30, -10 ** 30, 10 ** 100, 10 ** 1000, 2 ** (2 ** 16))]
+SPECIAL_INT = [Fraction(k) for k in (0, 1, -1, 2, -2, 3, 4, 5, -3, 10, 7, 100, 1000, -1000, 10 ** 6, -10 ** 6)] + \
+    HUGE_INT
+SPECIAL_MODERATE = [v for v in SPECIAL if v not in HUGE]
+SPECIAL_INT_MODERATE = [v for v in SPECIAL_INT if v not in HUGE_INT]
 
 # values mixed at random between the symbols (mode 1): not the 65536-bit ones, whose
 # exact sums and products are slow; each of those is tried once with every symbol (mode 0)
@@ -121,6 +124,7 @@ class Sampler:
         # inner applications first: g(f(x)) needs f(x)
         self.atoms = sorted(atoms, key=lambda a: (sp.count_ops(a), sp.default_sort_key(a)))
         self.intervals = {s: self._interval(s) for s in self.symbols}
+        self._special_cache: dict = {}
         self.supported = all(self._atom_key_parts(a) is not None for a in self.atoms)
 
     def _interval(self, s) -> Interval:
@@ -153,16 +157,27 @@ class Sampler:
         return None
 
     # -- values
+    def _special(self, s, kind: str) -> list:
+        """The special values of a kind ("moderate", "mixed", "huge") allowed for s
+        (computed once per symbol)."""
+        key = (s, kind)
+        if key not in self._special_cache:
+            ints = bool(s.is_integer)
+            pool = {"moderate": SPECIAL_INT_MODERATE if ints else SPECIAL_MODERATE,
+                    "mixed": SPECIAL_INT_MIXED if ints else SPECIAL_MIXED,
+                    "huge": HUGE_INT if ints else HUGE}[kind]
+            self._special_cache[key] = [v for v in pool if _in(v, self.intervals[s])]
+        return self._special_cache[key]
+
     def value_for(self, s, mode: int, k: int) -> Fraction:
         iv = self.intervals[s]
         ints = bool(s.is_integer)
-        pool = SPECIAL_INT if ints else SPECIAL
         if mode == 0:  # everyone takes the same special value
-            cands = [v for v in pool if _in(v, iv)]
+            cands = self._special(s, "moderate")
             if cands:
                 return cands[k % len(cands)]
         if mode == 1:
-            cands = [v for v in (SPECIAL_INT_MIXED if ints else SPECIAL_MIXED) if _in(v, iv)]
+            cands = self._special(s, "mixed")
             if cands:
                 return self.rng.choice(cands)
         return self.random_value(iv, ints)
@@ -196,15 +211,31 @@ class Sampler:
         return all(value_allowed(s, point.get(s), self.intervals[s]) for s in self.symbols)
 
     def points(self, count: int):
-        n_special = len(SPECIAL)
+        """The first `count` points of a fixed sequence: every moderate special value
+        for all symbols at once, ten random mixes of special values, then each huge
+        magnitude for all symbols at once (a search of 40 points, the quick one, stops
+        before these), then random mixes, then random values."""
+        n_mod = len(SPECIAL_MODERATE)
         for k in range(count):
-            if k < n_special:
-                mode = 0
-            elif k < 3 * n_special:
-                mode = 1
+            if k < n_mod:
+                point = {s: self.value_for(s, 0, k) for s in self.symbols}
+            elif k < n_mod + 10:
+                point = {s: self.value_for(s, 1, k) for s in self.symbols}
+            elif k < n_mod + 10 + len(HUGE):
+                j = k - n_mod - 10
+                point = {s: self._huge(s, j) for s in self.symbols}
+            elif k < 3 * len(SPECIAL):
+                point = {s: self.value_for(s, 1, k) for s in self.symbols}
             else:
-                mode = 2
-            yield {s: self.value_for(s, mode, k) for s in self.symbols}
+                point = {s: self.value_for(s, 2, k) for s in self.symbols}
+            yield point
+
+    def _huge(self, s, j: int) -> Fraction:
+        """The j-th huge magnitude allowed for s (a moderate special value if none is)."""
+        huge = self._special(s, "huge")
+        if huge:
+            return huge[j % len(huge)]
+        return self.value_for(s, 0, j)
 
     # -- critical points
     def critical_values(self) -> list:
@@ -214,37 +245,39 @@ class Sampler:
         MAX_CRITICAL_POINTS, each value allowed for its symbol."""
         subs: list = []
         seen: set = set()
+        trig_args: set = set()
 
         def add(u):
             if isinstance(u, sp.Basic) and not u.is_number and u not in seen:
                 seen.add(u)
                 subs.append(u)
 
-        add(self.p.rhs - self.p.lhs)
+        if len(self.symbols) == 1 or len((self.p.lhs - self.p.rhs).free_symbols) == 1:
+            add(self.p.rhs - self.p.lhs)
         for e in self.exprs:
             for node in sp.preorder_traversal(e):
-                if isinstance(node, (sp.Add, sp.Pow)):
+                if isinstance(node, sp.Add):
                     add(node)
-                if isinstance(node, (sp.Max, sp.Min)):
+                elif isinstance(node, (sp.Max, sp.Min)):
                     for a, b in zip(node.args, node.args[1:]):
                         add(a - b)
-                if isinstance(node, sp.Function) or isinstance(node, sp.Pow):
+                if isinstance(node, (sp.sin, sp.cos, sp.tan)):
+                    trig_args.add(node.args[0])
+                if isinstance(node, sp.Function):
                     for a in node.args:
                         add(a)
+                elif isinstance(node, sp.Pow) and not (node.exp.is_Integer and node.exp > 0):
+                    add(node.base)  # a denominator or a root: where it vanishes
         out: list = []
-        trig_args = {n.args[0] for e in self.exprs for n in sp.preorder_traversal(e)
-                     if isinstance(n, (sp.sin, sp.cos, sp.tan))}
         for u in subs:
-            if u.has(sp.Function, sp.Sum, sp.Product) or not u.free_symbols:
-                continue  # not a polynomial: no roots located
-            free = [s for s in u.free_symbols if isinstance(s, sp.Symbol)]
-            if len(free) != 1 or free[0] not in self.intervals:
+            free = u.free_symbols
+            if len(free) != 1:
                 continue
-            s = free[0]
-            values = []
-            trig = u in trig_args
-            values += _poly_critical_values(u, s)
-            if trig:
+            (s,) = free
+            if s not in self.intervals or u.has(sp.Function, sp.Sum, sp.Product):
+                continue  # not a polynomial in one declared name: no roots located
+            values = _poly_critical_values(u, s)
+            if u in trig_args:
                 values += _trig_critical_values(u, s)
             for v in values:
                 if (s, v) not in out and value_allowed(s, v, self.intervals[s]):
@@ -287,7 +320,7 @@ class Sampler:
                 table[key] = fixed[a]
             elif key not in table:
                 table[key] = self.random_value(Interval(), False) if self.rng.random() < 0.7 else \
-                    self.rng.choice(SPECIAL)
+                    self.rng.choice(SPECIAL_MODERATE)
             env[a] = table[key]
             shown[str(a)] = format_value(table[key])
         return env, shown, table
