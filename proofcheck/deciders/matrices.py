@@ -619,16 +619,17 @@ def search_plan(dims):
 
 
 def _plan_text(dims) -> str:
+    """The sizes of search_plan(dims), as the report shows them."""
     top = _small_top(dims)
     if not dims:
         return "the declared sizes"
     names = ", ".join(str(d) for d in dims)
     if len(dims) == 1:
         return f"{names} = 1..{SEARCH_TOP}"
-    tup = f"({names})"
-    ones = ", ".join("k" if q == 0 else "1" for q in range(len(dims)))
-    return (f"every {tup} in 1..{top}, then {tup} = ({', '.join(['k'] * len(dims))}), ({ones}) and the like "
-            f"for k = {top + 1}..{SEARCH_TOP}")
+    k = next(c for c in "kspqrtuvw" if c not in {str(d) for d in dims})
+    ks = ["(" + ", ".join([k] * len(dims)) + ")"]
+    ks += ["(" + ", ".join(k if q == pos else "1" for q in range(len(dims))) + ")" for pos in range(len(dims))]
+    return f"({names}) in {' × '.join([f'1..{top}'] * len(dims))} and {', '.join(ks)} for {k} = {top + 1}..{SEARCH_TOP}"
 
 
 def _entry(label):
