@@ -97,6 +97,15 @@ def test_inv_of_a_known_invertible_matrix_is_proved(check, formula):
     assert it.status == "proved", vs
 
 
+def test_psd_and_invertible_is_pd(check):
+    text = ("let n : integer, positive\nlet P : matrix(n, n), psd, invertible\n"
+            "claim c1 : inv(P)*P = I(n)\nclaim c2 : det(P) > 0\nclaim c3 : trace(inv(P)*P) = n\n"
+            "claim c4 : P[1, 1] > 0\n")
+    r = check(text)
+    for name in ("c1", "c2", "c3", "c4"):
+        assert item(r, name).status == "proved", name
+
+
 def test_invertible_is_a_square_matrix_assumption(check):
     r = check("let n, m : integer, positive\nlet v : vector(n), invertible\nclaim c : v = v\n")
     assert r.items[0].status == "error" and "square" in r.items[0].own.message

@@ -97,6 +97,8 @@ def _square(X) -> bool:
 
 def _closure(s) -> frozenset:
     s = set(s)
+    if {"psd", "invertible"} <= s:
+        s.add("pd")  # a nonsingular psd matrix is positive definite
     if "pd" in s:
         s |= {"invertible", "psd"}
     if "psd" in s:
@@ -523,6 +525,8 @@ def _cyclic_trace(t):
     arg = t.arg
     if isinstance(arg, sp.MatMul):
         arg = arg.doit(deep=False)  # flatten (Q*L)*inv(Q) into Q*L*inv(Q)
+    if isinstance(arg, sp.Identity):  # inv(P)*P
+        return arg.shape[0]
     if not isinstance(arg, sp.MatMul):
         return t
     coeff, factors = arg.as_coeff_matrices()
@@ -982,7 +986,7 @@ def decide(task, time_left=None) -> Verdict:
     """The verdict for a matrix step. `time_left` is accepted for the callers' sake and
     handed to the scalar provers; no decision here depends on it."""
     lhs, rhs = task.lhs, task.rhs
-    kinds = {m: set(k) for m, k in (task.matrix_kinds or {}).items()}
+    kinds = {m: set(_closure(k)) for m, k in (task.matrix_kinds or {}).items()}  # pd: psd, invertible too
     exprs = [lhs, rhs] + [c.expr for c in task.conds]
     mats = matrix_symbols(*exprs)
     prems = _scalar_premises(task)
