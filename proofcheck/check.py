@@ -357,6 +357,12 @@ class FileChecker:
                 else:
                     local[have.name] = Fact(have.name, "have", hformula, have.span.line)
                     self.fact_items[id(local[have.name])] = hitem
+        broken = [ln for ln in proof.lines if isinstance(ln, S.SyntaxProblem)]
+        if broken:
+            # a line that could not be read would silently drop out of the chain
+            where = ", ".join(str(p.span.line) for p in broken[:5])
+            item.own = Verdict(ERROR, "syntax", f"the proof has a syntax error (line {where}); its chain "
+                               f"cannot be checked as written")
         if proof.start is None:
             item.own = Verdict(ERROR, "", "the proof has no chain: write the first expression, then one "
                                "step per line (`<= E  by h`)")

@@ -136,3 +136,11 @@ def test_a_statement_with_several_relations_cannot_have_a_chain(check):
 def test_a_theorem_can_be_cited_after_it_is_proved(check):
     r = check(HEADER + "theorem t : a^2 >= 0\nproof\n  a^2\n  >= 0\nqed\nclaim u : a^2 + 1 > 0 by t\n")
     assert item(r, "u").status == "proved"
+
+
+def test_a_syntax_error_inside_a_proof_costs_that_theorem_only(check):
+    from conftest import item
+    r = check("let a, b : real, positive\ntheorem t : a <= a + 2*b\nproof\n  a\n    <= a + b +* 3\n"
+              "    <= a + 2*b\nqed\ntheorem u : a <= a + b\nproof\n  a\n    <= a + b\nqed\n")
+    assert item(r, "t").status == "error" and "syntax error (line 5)" in item(r, "t").message
+    assert item(r, "u").status == "proved"
