@@ -55,7 +55,7 @@ MIN_MATRIX_EVIDENCE = 24
 
 # ---- counted bounds (work, not time)
 SEARCH_TOP = 8              # concrete matrices are tried at sizes up to 8
-SMALL_RANDOM = 5            # random instances per size at the small sizes (every dimension <= 4)
+SMALL_RANDOM = 4            # random instances per size at the small sizes (every dimension <= 4)
 LARGE_RANDOM = 2            # random instances per size at the larger sizes (5..8)
 FIXED_RANDOM = 24           # random instances when every size is a number (one size only)
 MAX_CONCRETE_DIM = 40       # a fixed dimension beyond this is not instantiated
@@ -840,8 +840,8 @@ STYLES = ["integer", "rank one", "integer", "diagonal", "identity", "integer", "
 
 # structured matrices: cheap at any size, and the extreme cases of many inequalities
 # (identity: trace(A)^2 = n*norm_F(A)^2; all-ones: rank one with equal entries)
-STRUCTURED = ["half identity", "twice identity", "identity", "all-ones", "diagonal 1..k", "alternating diagonal",
-              "zero", "minus identity", "shift"]
+STRUCTURED = ["half identity", "twice identity", "all-ones", "diagonal 1..k", "alternating diagonal", "zero",
+              "minus identity", "shift"]
 
 
 def _structured_matrix(style, rows, cols, kinds):
@@ -1215,9 +1215,10 @@ class _EntryEvaluator(Evaluator):
     """The project's exact/ball evaluator, reading matrix entries F(i, j) from explicit
     matrices of Fractions (the indices are evaluated like any term, also inside sums)."""
 
-    def __init__(self, env, prec, matrices):
+    def __init__(self, env, prec, matrices, inners=None):
         super().__init__(env, prec)
         self.matrices = matrices  # entry function's name -> rows of Fractions
+        self.inners = {} if inners is None else inners  # a sum -> its body after the first index
 
     def _ev(self, e):
         rows = self.matrices.get(type(e).__name__) if isinstance(e, AppliedUndef) else None
@@ -1232,14 +1233,16 @@ class _EntryEvaluator(Evaluator):
     def _bigop(self, e):
         body, limits = e.function, e.limits
         (i, lo, hi), rest = limits[0], limits[1:]
-        inner = type(e)(body, *rest) if rest else body
+        inner = self.inners.get(e)
+        if inner is None:
+            inner = self.inners[e] = type(e)(body, *rest) if rest else body
         lo_v, hi_v = self.ev(lo), self.ev(hi)
         if not (isinstance(lo_v, Fraction) and isinstance(hi_v, Fraction) and lo_v.denominator == 1
                 and hi_v.denominator == 1):
             raise Uncertain("non-integer bounds")
         acc = Fraction(0) if isinstance(e, sp.Sum) else Fraction(1)
         for k in range(int(lo_v), int(hi_v) + 1):  # an empty range gives 0 (1 for a product)
-            v = _EntryEvaluator({**self.env, i: Fraction(k)}, self.prec, self.matrices).ev(inner)
+            v = _EntryEvaluator({**self.env, i: Fraction(k)}, self.prec, self.matrices, self.inners).ev(inner)
             if isinstance(e, sp.Sum):
                 acc = acc + v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) + to_arb(v)
             else:
@@ -1258,6 +1261,7 @@ class _Prepared:
         self.entries = {}
         self.expr = _entries_as_functions(e, self.entries)
         self.atoms = _matrix_atoms(self.expr, set(self.entries.values()))
+        self.inners = {}
 
     def value(self, mapping, size, sub, env, cache):
         """The exact value or ball at the instance; raises Undefined or Uncertain."""
@@ -1276,7 +1280,7 @@ class _Prepared:
                 M = mapping[m]
                 cache[key] = [[_fraction(M[i, j]) for j in range(M.cols)] for i in range(M.rows)]
             matrices[f.__name__] = cache[key]
-        return _EntryEvaluator(local, 256, matrices)(self.expr)
+        return _EntryEvaluator(local, 256, matrices, self.inners)(self.expr)
 
 
 def _fraction(x):
