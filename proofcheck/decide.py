@@ -64,13 +64,14 @@ def _bigop_doit(s):
     return s
 
 
-def prepare(e):
-    """Carry out derivatives and finite sums/products."""
+def prepare(e, sums: bool = True):
+    """Carry out derivatives and finite sums/products (not sums on matrix steps:
+    the matrix decider has its own normal form for them)."""
     if not isinstance(e, sp.Basic):
         return e
     if e.has(sp.Derivative):
         e = e.replace(lambda x: isinstance(x, sp.Derivative), lambda x: x.doit())
-    if e.has(sp.Sum, sp.Product):
+    if sums and e.has(sp.Sum, sp.Product):
         e = e.replace(lambda x: isinstance(x, (sp.Sum, sp.Product)), _bigop_doit)
     return e
 
@@ -221,15 +222,16 @@ def _refutable_facts(facts):
     return ground_facts, function_facts
 
 
-def _prepared_conds(task):
-    return [type(c)(prepare(c.expr), c.rel, c.why) for c in task.conds]
+def _prepared_conds(task, sums: bool = True):
+    return [type(c)(prepare(c.expr, sums), c.rel, c.why) for c in task.conds]
 
 
 def decide_step(task: StepTask) -> Verdict:
     """Search for a counterexample, then a proof, then evidence; every `proved`
     goes through the gate (gate.admit) before it is returned."""
-    lhs, rhs = prepare(task.lhs), prepare(task.rhs)
-    conds = _prepared_conds(task)
+    sums = not task.is_matrix
+    lhs, rhs = prepare(task.lhs, sums), prepare(task.rhs, sums)
+    conds = _prepared_conds(task, sums)
     premises, premises_ground = ground(task.premises)
     if task.is_matrix:
         return _decide_matrix_step(task, lhs, rhs, conds, premises)

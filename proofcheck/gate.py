@@ -84,8 +84,8 @@ def prove_condition(expr, rel, premises, known, matrix_kinds=None) -> bool:
             from .deciders.matrices import prove_matrix_condition
         except ImportError:  # not every version of the matrix decider has it
             return False
-        from .elaborate import Condition
-        return bool(prove_matrix_condition(Condition(expr, rel, ""), matrix_kinds or {}))
+        return bool(prove_matrix_condition(expr, rel, matrix_kinds or {}, premises=tuple(
+            p for p in premises if isinstance(p, tuple))))
     return False
 
 
