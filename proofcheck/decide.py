@@ -124,6 +124,9 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         method = algebra.prove_equal(lhs, rhs, NEVER)
         if method:
             return method, None
+        method = _prove_equal_with_signs(lhs, rhs, known)
+        if method:
+            return method, None
         r = realarith.z3_decide(lhs, "=", rhs, premises, known, budget.Z3_RLIMIT, conds)
         if r and r[0] == "proved":
             return r[1], None
@@ -161,6 +164,25 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         elif candidate is None:
             candidate = r[1]
     return None, candidate
+
+
+def _prove_equal_with_signs(lhs, rhs, known):
+    """Equal for every value the premises allow: symbols whose sign a premise fixes
+    (`x > 0 implies 0^x = 0`) are replaced by symbols carrying that sign, which
+    SymPy's rewriting may use; an identity for all such values is the claim."""
+    refined = {}
+    for s, iv in sorted(known.items(), key=lambda kv: str(kv[0])):
+        if not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy):
+            continue
+        flags = {"positive": True} if iv.positive() else {"negative": True} if iv.negative() else \
+            {"nonnegative": True} if iv.nonneg() else {"nonpositive": True} if iv.nonpos() else {}
+        if flags:
+            base = {k: v for k, v in s.assumptions0.items() if k in ("integer", "real")}
+            refined[s] = sp.Dummy(s.name, **{**base, **flags, "real": True})
+    if not refined:
+        return None
+    method = algebra.prove_equal(lhs.xreplace(refined), rhs.xreplace(refined), NEVER)
+    return f"{method}, with the signs the premises give" if method else None
 
 
 def premises_beyond(premises, x) -> bool:
@@ -223,7 +245,7 @@ def _refutable_facts(facts):
 
 
 def _prepared_conds(task, sums: bool = True):
-    return [type(c)(prepare(c.expr, sums), c.rel, c.why) for c in task.conds]
+    return [c.mapped(lambda e: prepare(e, sums)) for c in task.conds]
 
 
 def decide_step(task: StepTask) -> Verdict:

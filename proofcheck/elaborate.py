@@ -622,7 +622,9 @@ class Elaborator:
             if e.is_positive:
                 conds += (Condition(b, ">=", f"`{text}` is raised to a power that may not be a whole number"),)
             else:
-                conds += (Condition(b, ">", f"`{text}` is raised to a power that may not be a positive number"),)
+                # b^e for real e: b > 0, or b = 0 with e > 0 (0^e = 0); never b < 0
+                conds += (Condition(b, ">=", f"`{text}` is raised to a power that may not be a whole number"),
+                          Condition(sp.Max(b, e), ">", f"`{text}` may be 0 while its power is not positive"))
         return Term(safe_pow(b, e), None, conds)
 
     def _t_Abs(self, node: S.Abs, scope):
@@ -736,7 +738,7 @@ class Elaborator:
             if not getattr(sub, "has", None) or not sub.has(var):
                 continue
             if isinstance(sub, sp.Abs):
-                why = "|u| has no derivative where u = 0 (u is `%s`)" % sub.args[0]
+                why = "|u| has no derivative where u = 0 (u is `%s`)" % show(sub.args[0], 80)
                 u = sub.args[0]
                 pieces = (expr.xreplace({sub: u}), expr.xreplace({sub: -u}))
                 nested = u.has(*kinks)

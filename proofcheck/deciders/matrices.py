@@ -952,7 +952,7 @@ def _symbolic(task, mats, time_left):
             if prove_matrix_condition(big - small, rel, task.matrix_kinds or {}, premises=_scalar_premises(task)):
                 return "signs of determinants, traces and entries from the declarations (invertible: det != 0; " \
                        "pd: det, trace > 0; psd: det, trace >= 0; products, transposes, inverses and powers)"
-        conds = [type(c)(normal_form(c.expr), c.rel, c.why) for c in task.conds]
+        conds = [c.mapped(normal_form) for c in task.conds]
         prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
                  if not isinstance(l, sp.MatrixExpr)]
         hyps = _cauchy_schwarz(mats) if "cauchy_schwarz" in task.hints else []
