@@ -527,12 +527,54 @@ class FileChecker:
         return "", "; ".join(methods)
 
 
-def check_text(text: str, path: str, options: Options, runner) -> FileResult:
+def task_keys(tasks, base_seed: int) -> list:
+    """Give every task a seed derived from its content (the same step written twice,
+    or by two students, gets the same test points and verdict) and return the keys
+    under which their verdicts are cached."""
+    from .cache import canonical, content_seed, task_key
+    memo: dict = {}
+    keys = []
+    for t in tasks:
+        text = canonical(t, memo)
+        t.seed = content_seed(base_seed, text)
+        keys.append(task_key(text, t.seed))
+    return keys
+
+
+def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
+    """Verdicts for a file's tasks, in two passes. First every step is decided on its
+    own (its context is what it cites, so equal steps are equal tasks); then the
+    steps that were not proved, and have facts in scope they did not cite, look for
+    one that would prove them ("cite it with `by lip_f`")."""
+    from dataclasses import replace
+    from .cache import decide_with_cache
+    plain = [replace(t, uncited=[]) if isinstance(t, StepTask) else t for t in tasks]
+    results = decide_with_cache(plain, task_keys(plain, options.seed), runner, options.timeout, cache)
+    second = [i for i, t in enumerate(tasks) if isinstance(t, StepTask) and t.uncited
+              and results[i].status != PROVED and results[i].method not in ("limits", "internal")]
+    if second:
+        again = [replace(tasks[i], seed=plain[i].seed, suggest_for=results[i]) for i in second]
+        keys = task_keys(again, options.seed)
+        for t, p in zip(again, second):
+            t.seed = plain[p].seed  # task_keys re-derived it; keep the first pass's points
+        answers = decide_with_cache(again, keys, runner, options.timeout, cache)
+        for i, v in zip(second, answers):
+            if v.method not in ("limits", "internal"):  # no suggestion in time: keep the verdict
+                results[i] = v
+    return results
+
+
+def check_text(text: str, path: str, options: Options, runner, cache=None) -> FileResult:
+    """Check a file. `cache`: a cache.VerdictCache, or None to decide everything
+    (identical tasks within the file are decided once either way)."""
+    from .cache import decide_with_cache
     started = time.monotonic()
     doc = parse_document(text, path)
     checker = FileChecker(doc, options)
     checker.build()
-    results = runner.run(checker.tasks, options.timeout) if checker.tasks else []
+    results = []
+    if checker.tasks:
+        results = decide_tasks(checker.tasks, runner, options, cache)
     checker.finish(results)
     status = weakest(item.status for item in checker.items) if checker.items else PROVED
     return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"))

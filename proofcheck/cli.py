@@ -23,6 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--no-color", action="store_true", help="plain text, no colours")
     p.add_argument("--quiet", action="store_true", help="print only the summary lines")
+    p.add_argument("--no-cache", action="store_true",
+                   help="decide every step again instead of reading verdicts from the cache")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="where the verdict cache lives (default: .proofcheck-cache in the working directory)")
     p.add_argument("--version", action="version", version=f"proofcheck {__version__}")
     return p
 
@@ -57,13 +61,13 @@ def _fixed_hash_seed(argv) -> None:
             pass  # no re-exec: still correct, only the hash seed is random
 
 
-def _check_file(text, path, options, runner):
+def _check_file(text, path, options, runner, cache=None):
     """check_text, but a bug on one file must not end the report of the others."""
     from .check import FileResult, ItemResult, check_text
     from .syntax import Span
     from .verdict import ERROR, Verdict
     try:
-        return check_text(text, path, options, runner)
+        return check_text(text, path, options, runner, cache)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - e.g. a time limit or a bug: report it on this file
@@ -92,6 +96,14 @@ def _write(text: str, stream) -> bool:
         return False
 
 
+def open_cache(args):
+    """The verdict cache the options ask for, or None."""
+    if args.no_cache:
+        return None
+    from .cache import DEFAULT_DIR, VerdictCache
+    return VerdictCache(args.cache_dir or DEFAULT_DIR)
+
+
 def main(argv=None) -> int:
     _fixed_hash_seed(argv)
     parser = build_parser()
@@ -114,9 +126,14 @@ def main(argv=None) -> int:
     from .verdict import passes
     options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
     results = []
-    with Runner(args.jobs) as runner:
-        for path, text in texts:
-            results.append(_check_file(text, path, options, runner))
+    cache = open_cache(args)
+    try:
+        with Runner(args.jobs) as runner:
+            for path, text in texts:
+                results.append(_check_file(text, path, options, runner, cache))
+    finally:
+        if cache is not None:
+            cache.close()
     seconds = time.monotonic() - started
     if args.format == "json":
         from .report_json import render

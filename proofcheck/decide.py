@@ -255,6 +255,8 @@ def decide_step(task: StepTask) -> Verdict:
     lhs, rhs = prepare(task.lhs, sums), prepare(task.rhs, sums)
     conds = _prepared_conds(task, sums)
     premises, premises_ground = ground(task.premises)
+    if task.suggest_for is not None:
+        return _suggest(task, lhs, rhs, conds, premises)
     if task.is_matrix:
         return _decide_matrix_step(task, lhs, rhs, conds, premises)
 
@@ -341,6 +343,19 @@ def decide_step(task: StepTask) -> Verdict:
         if names:
             return _follows_from(names, verdict)
     return verdict
+
+
+def _suggest(task, lhs, rhs, conds, premises) -> Verdict:
+    """The second pass of a step that was not proved: would a fact in scope that it
+    does not cite prove it? Then the student forgot a citation: say that (keeping
+    the first verdict for when no suggested fact holds); otherwise the first verdict."""
+    prior = task.suggest_for
+    if task.is_matrix or "undefined there" in prior.message or "does not exist there" in prior.message:
+        return prior  # a fact can make a relation hold, never make a step defined
+    known = known_intervals(premises)
+    step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
+    names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
+    return _follows_from(names, prior) if names else prior
 
 
 def _decide_matrix_step(task, lhs, rhs, conds, premises) -> Verdict:

@@ -22,6 +22,9 @@ class StepTask:
     timeout: float = 5.0
     uncited: list = field(default_factory=list)  # facts in scope that were not cited
     matrix_kinds: dict = field(default_factory=dict)  # MatrixSymbol -> ("psd", ...)
+    # set for the second pass of a step that was not proved: only look for facts in
+    # scope (`uncited`) that would prove it, and otherwise keep this verdict
+    suggest_for: object = None
 
 
 @dataclass

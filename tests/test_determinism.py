@@ -36,7 +36,7 @@ claim c12 : sqrt(a*b) <= (a + b)/2
 
 
 def verdicts(path, *args, env=None):
-    p = subprocess.run([sys.executable, "-m", "proofcheck", "--format", "json", str(path), *args],
+    p = subprocess.run([sys.executable, "-m", "proofcheck", "--no-cache", "--format", "json", str(path), *args],
                        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
     assert "Traceback" not in p.stderr, p.stderr
     doc = json.loads(p.stdout)
