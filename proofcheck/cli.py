@@ -13,7 +13,8 @@ from . import __version__
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="proofcheck",
-        description="Check step-by-step derivations written in the .pf proof language.")
+        description="Check step-by-step derivations written in the .pf proof language.",
+        epilog="Grading a class: proofcheck grade ASSIGNMENT.pf SUBMISSION… (see proofcheck grade --help).")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".pf files, or folders (every *.pf inside, sorted)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     p.add_argument("--strict", action="store_true", help="only `proved` passes (`checked` fails)")
@@ -106,6 +107,10 @@ def open_cache(args):
 
 def main(argv=None) -> int:
     _fixed_hash_seed(argv)
+    rest = sys.argv[1:] if argv is None else list(argv)
+    if rest and rest[0] == "grade":
+        from .grade_cli import main as grade_main
+        return grade_main(rest[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.timeout <= 0:

@@ -9,6 +9,7 @@ proof, no violation and enough sample points agreeing; everything else is
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
 
 import sympy as sp
@@ -302,7 +303,10 @@ def decide_step(task: StepTask) -> Verdict:
         if insts:
             method = gcongr.prove(lhs, task.rel, rhs, insts, known)
             if method:
-                uses, used_instances = sorted({n for n, _ in insts}), insts
+                # the certificate names each fact it used ("… by lip_f")
+                named = set(re.findall(r" by (\w+)", method)) - {"signs"}
+                uses = sorted(named)
+                used_instances = [(n, i) for n, i in insts if n in named]
         if insts and not method:
             r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in insts], known,
                                     budget.Z3_RLIMIT, conds, labels=[n for n, _ in insts])
@@ -310,7 +314,7 @@ def decide_step(task: StepTask) -> Verdict:
                 method = "cited facts instantiated at the step's terms, then real arithmetic (Z3)"
                 if len(r) > 2 and r[2]:
                     method += " — used " + r[2]
-                uses, used_instances = sorted(set(r[3])), insts
+                uses, used_instances = _fewest_uses(task, lhs, rhs, premises, known, conds, insts, sorted(set(r[3])))
             elif r and r[0] == "candidate":
                 candidate = r[1]
     rejection = None
@@ -356,6 +360,21 @@ def _suggest(task, lhs, rhs, conds, premises) -> Verdict:
     step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
     names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
     return _follows_from(names, prior) if names else prior
+
+
+def _fewest_uses(task, lhs, rhs, premises, known, conds, insts, used):
+    """Z3's unsat core need not be minimal. A step is only as good as the claims,
+    theorems and `have`s it uses, so try to do without each of those (counted: one
+    query per fact): a fact the proof does not need cannot weaken it."""
+    kinds = {f.name: f.kind for f in task.facts}
+    for name in [n for n in used if kinds.get(n) in ("claim", "theorem", "have")]:
+        rest = [(n, i) for n, i in insts if n != name]
+        r = realarith.z3_decide(lhs, task.rel, rhs, premises + [i for _, i in rest], known, budget.Z3_RLIMIT,
+                                conds, labels=[n for n, _ in rest])
+        if r and r[0] == "proved":
+            insts = rest
+            used = [n for n in used if n != name]
+    return used, insts
 
 
 def _decide_matrix_step(task, lhs, rhs, conds, premises) -> Verdict:

@@ -230,8 +230,8 @@ def student_id(path: str) -> str:
 
 # ------------------------------------------------------------------ grading
 def _fraction_round(x: Fraction) -> Fraction:
-    """Scores to hundredths, exactly (so totals add up as shown)."""
-    return Fraction(round(x * 100), 100)
+    """Scores to hundredths, half up, exactly (so totals add up as shown)."""
+    return Fraction(int(x * 100 + Fraction(1, 2)) if x >= 0 else -int(-x * 100 + Fraction(1, 2)), 100)
 
 
 def _dependencies(th: S.Theorem, o: Outline) -> tuple:
