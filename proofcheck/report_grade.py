@@ -200,4 +200,4 @@ def render_table(assignment, grades, color: bool, width: int | None = None) -> s
     c.print(Text(legend, style="dim" if color else ""))
     for n in notes:
         c.print(Text(n))
-    return c.file.getvalue()
+    return c.file.getvalue().rstrip("\n")
