@@ -74,6 +74,8 @@ def main(argv) -> int:
         print(f"proofcheck grade: {err}", file=sys.stderr)
         return 2
     files, problems = collect_submissions(args.submissions)
+    same = Path(args.assignment).resolve()
+    files = [f for f in files if Path(f).resolve() != same]  # a folder may hold the assignment too
     for path, why in problems:
         print(f"proofcheck grade: {path}: {why}", file=sys.stderr)
     if not files:
