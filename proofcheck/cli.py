@@ -15,8 +15,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="proofcheck",
         description="Check step-by-step derivations written in the .pf proof language.",
         epilog="Grading a class: proofcheck grade ASSIGNMENT.pf SUBMISSION… (see proofcheck grade --help).")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".pf files, or folders (every *.pf inside, sorted)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=".pf files, or folders (every *.pf inside, sorted)")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="report format (default: text; sarif: SARIF 2.1.0 for code scanning)")
+    p.add_argument("--stdin", action="store_true", help="check the text on standard input (for editors' linters)")
+    p.add_argument("--stdin-filename", default=None, metavar="NAME",
+                   help="the name to report for the text read with --stdin (default: <stdin>)")
     p.add_argument("--strict", action="store_true", help="only `proved` passes (`checked` fails)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                    help="time limit per step (default: 5)")
@@ -111,13 +115,26 @@ def main(argv=None) -> int:
     if rest and rest[0] == "grade":
         from .grade_cli import main as grade_main
         return grade_main(rest[1:])
+    if rest and rest[0] == "lsp":
+        from .lsp import main as lsp_main
+        return lsp_main(rest[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
+    if not args.paths and not args.stdin:
+        parser.error("give .pf files or folders, or --stdin")
+    if args.stdin and args.paths:
+        parser.error("--stdin reads standard input: give no PATH with it")
     started = time.monotonic()
     files, problems = collect(args.paths)
     texts = []
+    if args.stdin:
+        data = sys.stdin.buffer.read()
+        try:
+            texts.append((args.stdin_filename or "<stdin>", data.decode("utf-8")))
+        except UnicodeDecodeError:
+            problems.append((args.stdin_filename or "<stdin>", "cannot read: not UTF-8 text"))
     for f in files:
         try:
             texts.append((f, Path(f).read_text(encoding="utf-8")))
@@ -143,6 +160,9 @@ def main(argv=None) -> int:
     if args.format == "json":
         from .report_json import render
         _write(render(results, seconds), sys.stdout)
+    elif args.format == "sarif":
+        from .report_sarif import render as render_sarif
+        _write(render_sarif(results, seconds), sys.stdout)
     else:
         from .report_text import Style, render_run
         color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
