@@ -47,6 +47,10 @@ from . import grade
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
+class ClusterError(Exception):
+    """The Dask cluster cannot be used (no scheduler at the address, a refused connection)."""
+
+
 # ------------------------------------------------------------------ the client
 def grade_on_dask(address, assignment_path, submission_paths, options, rules, *, jobs: int = 1,
                   cache_dir: str | None = None, on_result=None, client=None) -> list:
@@ -58,7 +62,8 @@ def grade_on_dask(address, assignment_path, submission_paths, options, rules, *,
     network disk is not recommended, SQLite locks poorly there). `on_result(i, g)` is
     called as each submission's grade arrives. `client`: an existing
     `distributed.Client` to use instead of connecting to `address`.
-    Raises `grade.AssignmentError` for an unusable assignment, like `load_assignment`."""
+    Raises `grade.AssignmentError` for an unusable assignment, like `load_assignment`, and
+    `ClusterError` (its message in plain words) when no scheduler answers at `address`."""
     from distributed import Client, as_completed
 
     assignment = grade.load_assignment(assignment_path)
@@ -77,7 +82,10 @@ def grade_on_dask(address, assignment_path, submission_paths, options, rules, *,
 
     own = client is None
     if own:
-        client = Client(address, set_as_default=False)
+        try:
+            client = Client(address, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise ClusterError(f"cannot reach a Dask scheduler at {address}: {exc}") from None
     try:
         order = list(payloads)
         futures = client.map(grade_task, [payloads[i] for i in order], pure=False,

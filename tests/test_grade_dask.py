@@ -7,6 +7,7 @@ it and compares every student's grade with a local run's.
 import multiprocessing
 from pathlib import Path
 
+import dask
 import distributed  # the optional extra proofcheck[dask], part of the test extra
 import pytest
 
@@ -36,7 +37,7 @@ def _daemonic():
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c:
+                                  dashboard_address="127.0.0.1:0") as c:
         yield c
 
 
@@ -69,3 +70,11 @@ def test_dask_rules_reach_the_workers(cluster):
     sum_rule = next(t for t in g.theorems if t.name == "sum_rule")
     assert sum_rule.status == "refuted" and sum_rule.score == 0
     assert g.total == 8
+
+
+def test_no_scheduler_is_a_plain_error():
+    from proofcheck.grade_dask import ClusterError
+    with pytest.raises(ClusterError, match="cannot reach a Dask scheduler at tcp://127.0.0.1:9"):
+        with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+            grade_on_dask("tcp://127.0.0.1:9", str(COURSE / "assignment.pf"),
+                          [str(COURSE / "submissions" / "ada.pf")], Options(), grade.Rules())
