@@ -138,7 +138,10 @@ class Engine:
                     c.dirty = False
                     st.last_publish = now
                     st.shown = c
-                    self.publish(uri, c.version, c.diagnostics())
+                    diags = c.diagnostics()
+                    log.info("%s v%s: publish %d diagnostics at %.0f ms%s", uri, c.version, len(diags),
+                             1000 * (now - c.started), " (settled)" if c.finished else "")
+                    self.publish(uri, c.version, diags)
         self.pool.close()
         self.cache.close()
 
@@ -157,7 +160,10 @@ class Engine:
                 return
             check = Check(uri, version, text, _path_of(uri), self.options, self.pool, self.cache, self._post)
             st.check = check
+            t = time.monotonic()
             check.start()           # subscribes first: tasks shared with the old check keep running
+            log.info("%s v%s: read in %.0f ms, %d tasks, %d to decide", uri, version, 1000 * (time.monotonic() - t),
+                     len(check.tasks), len(check.waiting))
             if old is not None and not old.finished:
                 old.cancel()
             dirty.add(uri)
@@ -188,15 +194,22 @@ def make_server(engine_box: dict):
     def engine():
         return engine_box["engine"]
 
+    last_fired: dict = {}
+
     def schedule(uri, delay):
+        """Check `uri` after `delay` seconds of quiet; the first change after a quiet
+        spell is checked at once (a newer version cancels that check anyway)."""
         loop = asyncio.get_running_loop()
         loop_box["loop"] = loop
         h = timers.pop(uri, None)
         if h is not None:
             h.cancel()
+        elif loop.time() - last_fired.get(uri, -1e9) >= delay:
+            delay = 0
 
         def fire():
             timers.pop(uri, None)
+            last_fired[uri] = loop.time()
             try:
                 doc = server.workspace.get_text_document(uri)
                 engine().update(uri, doc.version, doc.source)
@@ -547,7 +560,8 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--debounce", type=float, default=DEBOUNCE, metavar="SECONDS",
                    help=f"quiet time after a change before checking (default: {DEBOUNCE})")
-    p.add_argument("--log-level", default="WARNING", help="logging on stderr (default: WARNING)")
+    p.add_argument("--log-level", default=os.environ.get("PROOFCHECK_LSP_LOG", "WARNING"),
+                   help="logging on stderr (default: WARNING, or $PROOFCHECK_LSP_LOG)")
     args = p.parse_args(argv)
 
     # the protocol owns stdout; anything else printed (by us, a library or a

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from .check import FileChecker, FileResult, ItemResult, Options, task_keys
+from .check import FileChecker, FileResult, ItemResult, Options
 from .obligations import StepTask
 from .verdict import ERROR, PROVED, UNKNOWN, Verdict, weakest
 
@@ -209,6 +209,72 @@ class MemoryCache:
             self.disk.close()
 
 
+# ------------------------------------------------------------------ keys
+class Keys:
+    """`check.task_keys`, with the text of each SymPy expression remembered across
+    checks: after an edit, the expressions of the unchanged steps are equal (not
+    identical) objects, and printing them again (`srepr`) is most of the cost of
+    keying a file. The text is the one `cache.canonical` makes, so the keys are the
+    command line's (tests/test_lsp.py compares them)."""
+
+    def __init__(self, limit: int = 200000):
+        self.memo: dict = {}
+        self.limit = limit
+
+    def _text(self, obj, memo):
+        import sympy as sp
+        from . import cache as C
+        if isinstance(obj, sp.Basic):
+            try:
+                return self.memo[obj]
+            except (KeyError, TypeError):
+                pass
+            out = sp.srepr(obj)
+            if len(self.memo) >= self.limit:
+                self.memo.clear()
+            try:
+                self.memo[obj] = out
+            except TypeError:
+                pass
+            return out
+        if isinstance(obj, Verdict):
+            return f"Verdict({obj.status!r},{obj.method!r},{obj.message!r},{self._text(obj.counterexample, memo)}," \
+                   f"{self._text(obj.detail, memo)})"
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            key = id(obj)
+            if key in memo:
+                return memo[key][1]
+            inner = ",".join(f"{f.name}={self._text(getattr(obj, f.name), memo)}" for f in dataclasses.fields(obj)
+                             if f.name not in C._SKIP_FIELDS)
+            out = f"{type(obj).__name__}({inner})"
+            memo[key] = (obj, out)
+            return out
+        if isinstance(obj, dict):
+            return "{" + ",".join(sorted(f"{self._text(k, memo)}:{self._text(v, memo)}" for k, v in obj.items())) + "}"
+        if isinstance(obj, (list, tuple)):
+            return "[" + ",".join(self._text(x, memo) for x in obj) + "]"
+        return C._text(obj, memo)
+
+    def canonical(self, task, memo) -> str:
+        from . import cache as C
+        raw = self._text(task, memo)
+        order: dict = {}
+        return C._DUMMY.sub(lambda m: f"dummy_index={order.setdefault(m.group(1), len(order))}", raw)
+
+    def task_keys(self, tasks, base_seed: int) -> list:
+        from .cache import content_seed, task_key
+        memo: dict = {}
+        keys = []
+        for t in tasks:
+            text = self.canonical(t, memo)
+            t.seed = content_seed(base_seed, text)
+            keys.append(task_key(text, t.seed))
+        return keys
+
+
+KEYS = Keys()
+
+
 def _copy(v: Verdict) -> Verdict:
     return dataclasses.replace(v, detail=dict(v.detail))
 
@@ -257,7 +323,7 @@ class Check:
             self.checker.build()
             self.tasks = self.checker.tasks
             self.plain = [dataclasses.replace(t, uncited=[]) if isinstance(t, StepTask) else t for t in self.tasks]
-            keys = task_keys(self.plain, self.options.seed)
+            keys = KEYS.task_keys(self.plain, self.options.seed)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - any document: say so on it, never die
@@ -311,7 +377,7 @@ class Check:
         t = self.tasks[i]
         if (isinstance(t, StepTask) and t.uncited and v.status != PROVED and v.method not in _NO_SECOND_PASS):
             again = dataclasses.replace(t, seed=self.plain[i].seed, suggest_for=v)
-            key = task_keys([again], self.options.seed)[0]
+            key = KEYS.task_keys([again], self.options.seed)[0]
             again.seed = self.plain[i].seed   # task_keys re-derived it; keep the first pass's points
             hit = self.cache.get_many([key]).get(key)
             if hit is not None:
@@ -368,11 +434,14 @@ class Check:
                 span = item.match_info.get("error_span", item.span)
                 out.append(_diagnostic(span, ERROR, item.own.message, item.own.method))
             for st in item.steps:
-                v = st.verdict
-                if v is None and st.task is not None and self.done[st.task]:
+                v, more = st.verdict, ""
+                if v is None and st.task is not None and self.results[st.task] is not None:
+                    # decided; a second pass may still be looking for a fact that proves it
                     v = self.results[st.task]
+                    if not self.done[st.task]:
+                        more = " (looking for a fact in scope that would prove it…)"
                 if v is not None and v.status != PROVED:
-                    out.append(_diagnostic(st.span, v.status, f"{v.status}: {v.message or v.status}", v.method))
+                    out.append(_diagnostic(st.span, v.status, f"{v.status}: {v.message or v.status}{more}", v.method))
         return out
 
     def step_verdict(self, st):
