@@ -56,7 +56,7 @@ MIN_MATRIX_EVIDENCE = 24
 # ---- counted bounds (work, not time)
 SEARCH_TOP = 8              # concrete matrices are tried at sizes up to 8
 SMALL_RANDOM = 4            # random instances per size at the small sizes (every dimension <= 4)
-LARGE_RANDOM = 2            # random instances per size at the larger sizes (5..8)
+LARGE_RANDOM = 1            # random instances per size at the larger sizes (5..8)
 FIXED_RANDOM = 24           # random instances when every size is a number (one size only)
 MAX_CONCRETE_DIM = 40       # a fixed dimension beyond this is not instantiated
 MAX_CONCRETE_ENTRIES = 1600  # entries of one concrete matrix
@@ -1350,8 +1350,11 @@ def _search(task, mats, kinds, plan, scalars, rng, exprs):
         for how, t in trials:
             mapping = {}
             if how == "structured":
-                for m in mats:
-                    M = _structured_matrix(t, *shapes[m], kinds.get(m, set()))
+                for j, m in enumerate(mats):
+                    # several matrices take different styles (identity with minus identity, …):
+                    # equal matrices hide failures like trace(C*D) >= 0
+                    style = STRUCTURED[(STRUCTURED.index(t) + 3 * j) % len(STRUCTURED)]
+                    M = _structured_matrix(style, *shapes[m], kinds.get(m, set()))
                     mapping[m] = M if M is not None else _structured_matrix("identity", *shapes[m], set())
             else:
                 style = STYLES[t % len(STYLES)]
