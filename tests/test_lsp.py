@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import pytest_lsp
@@ -41,7 +44,7 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+lsp = pytest.mark.asyncio(loop_scope="module")
 
 _versions: dict = {}
 
@@ -93,6 +96,7 @@ qed
 """
 
 
+@lsp
 async def test_bad_step_diagnostic_at_its_range_then_cleared(client: LanguageClient):
     uri = open_doc(client, "bad", BAD)
     diags, version, _ = await wait_for(client, uri, lambda ds, v: any(d.code == "refuted" for d in ds))
@@ -110,6 +114,7 @@ async def test_bad_step_diagnostic_at_its_range_then_cleared(client: LanguageCli
     await wait_for(client, uri, lambda ds, v: v == v2 and not ds, since=mark)
 
 
+@lsp
 async def test_hover_on_a_step(client: LanguageClient):
     uri = open_doc(client, "hover", BAD)
     await wait_for(client, uri, lambda ds, v: any(d.code == "refuted" for d in ds))
@@ -124,6 +129,7 @@ async def test_hover_on_a_step(client: LanguageClient):
     assert h2 is not None and "proved" in h2.contents.value
 
 
+@lsp
 async def test_quick_fix_adds_the_citation_and_the_step_is_proved(client: LanguageClient):
     uri = open_doc(client, "cite", CITE)
     diags, _, _ = await wait_for(client, uri, lambda ds, v: any(d.code == "unknown" and "lip_f" in d.message
@@ -148,6 +154,7 @@ async def test_quick_fix_adds_the_citation_and_the_step_is_proved(client: Langua
     await wait_for(client, uri, lambda ds, ver: ver == v and not ds, since=mark)
 
 
+@lsp
 async def test_definition_from_a_citation(client: LanguageClient):
     text = CITE.replace("    <= L*|x - y|\n", "    <= L*|x - y|   by lip_f\n")
     uri = open_doc(client, "definition", text)
@@ -179,6 +186,7 @@ async def test_definition_from_a_citation(client: LanguageClient):
 SLOW = "(x^2 + y^2 + 1)^25 >= (x*y)^25 - 1"
 
 
+@lsp
 async def test_pathological_step_does_not_delay_the_others(client: LanguageClient):
     text = ("let x, y : real\n"
             f"claim slow : {SLOW}\n"
@@ -201,6 +209,7 @@ async def test_pathological_step_does_not_delay_the_others(client: LanguageClien
     assert h is not None and "refuted" in h.contents.value
 
 
+@lsp
 async def test_two_quick_edits_leave_only_the_second_versions_diagnostics(client: LanguageClient):
     uri = open_doc(client, "quick", BAD)
     await wait_for(client, uri, lambda ds, v: any(d.code == "refuted" for d in ds))
@@ -217,6 +226,7 @@ async def test_two_quick_edits_leave_only_the_second_versions_diagnostics(client
     assert v2 == v3 - 1
 
 
+@lsp
 async def test_hostile_documents_do_not_bring_the_server_down(client: LanguageClient):
     hostile = ["\x00\x01\x02" * 100, "(" * 5000, "theorem t : x = \n" * 200, "let x : real\nclaim : " + "x+" * 3000 + "x = 0",
                "\ud800 let x", "qed\nproof\nproof\n" * 50]
@@ -225,3 +235,67 @@ async def test_hostile_documents_do_not_bring_the_server_down(client: LanguageCl
         await wait_for(client, uri, lambda ds, v: True)
     uri = open_doc(client, "after-hostile", BAD)
     await wait_for(client, uri, lambda ds, v: any(d.code == "refuted" for d in ds))
+
+
+# ------------------------------------------------------------------ the VS Code grammar
+EDITOR = Path(__file__).resolve().parent.parent / "editors" / "vscode"
+
+
+def _tm_patterns(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("match", "begin", "end") and isinstance(v, str):
+                yield v, node.get("name", "")
+            else:
+                yield from _tm_patterns(v)
+    elif isinstance(node, list):
+        for x in node:
+            yield from _tm_patterns(x)
+
+
+def lark_keywords() -> set:
+    """The words the Lark grammar reserves: its quoted literals, and the words of
+    its keyword terminals (FORALL, BIGOP)."""
+    text = (Path(__file__).resolve().parent.parent / "grammar" / "proof.lark").read_text()
+    text = "\n".join(line.split("//")[0] for line in text.split("\n"))
+    words = set(re.findall(r'"([a-z]+)"', text))
+    for term in ("FORALL", "BIGOP"):
+        m = re.search(rf"^{term}(?:\.\d+)?:(.*)$", text, re.M)
+        words |= set(re.findall(r"[a-z]{2,}", m.group(1).replace("(?!\\w)", "")))
+    return words
+
+
+def test_textmate_grammar_is_valid():
+    grammar = json.loads((EDITOR / "syntaxes" / "pf.tmLanguage.json").read_text(encoding="utf-8"))
+    assert grammar["scopeName"] == "source.pf"
+    patterns = list(_tm_patterns(grammar))
+    assert len(patterns) > 10
+    for regex, _ in patterns:
+        re.compile(regex)  # the patterns use only what Python's re and Oniguruma share
+    for ref in re.findall(r'"include":\s*"#(\w+)"', json.dumps(grammar)):
+        assert ref in grammar["repository"], ref
+    pkg = json.loads((EDITOR / "package.json").read_text())
+    assert pkg["contributes"]["grammars"][0]["scopeName"] == "source.pf"
+    assert pkg["contributes"]["languages"][0]["extensions"] == [".pf"]
+    conf = json.loads((EDITOR / "language-configuration.json").read_text())
+    assert conf["comments"]["lineComment"] == "#"
+
+
+def test_textmate_keywords_match_the_lark_grammar():
+    grammar = json.loads((EDITOR / "syntaxes" / "pf.tmLanguage.json").read_text(encoding="utf-8"))
+    words = set()
+    for regex, name in _tm_patterns(grammar["repository"]["keywords"]):
+        assert name.startswith("keyword."), name
+        words |= set(re.findall(r"[a-z]+", regex.replace("\\b", " ")))
+    assert words == lark_keywords()
+
+
+def test_textmate_grammar_highlights_a_proof():
+    grammar = json.loads((EDITOR / "syntaxes" / "pf.tmLanguage.json").read_text(encoding="utf-8"))
+    rep = grammar["repository"]
+    line = "    <= L_g*|f(x) - f(y)|       by lip_g, lip_f   # the hypothesis"
+    m = re.search(rep["citation"]["match"], line)
+    assert m.group(2) == "lip_g, lip_f"
+    assert re.search(rep["comment"]["match"], line).group(0) == "# the hypothesis"
+    assert re.search(rep["declaration"]["match"], "theorem composition : x = x").group(2) == "composition"
+    assert re.search(rep["number"]["match"], "x^2 + 0.25").group(0) == "2"
