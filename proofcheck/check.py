@@ -72,6 +72,7 @@ class FileResult:
     seconds: float = 0.0
     status: str = PROVED
     lines: list = field(default_factory=list)
+    doc: object = None  # the parsed document (syntax.Document), for readers that need the tree
 
 
 # ------------------------------------------------------------------- relations
@@ -577,4 +578,4 @@ def check_text(text: str, path: str, options: Options, runner, cache=None) -> Fi
         results = decide_tasks(checker.tasks, runner, options, cache)
     checker.finish(results)
     status = weakest(item.status for item in checker.items) if checker.items else PROVED
-    return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"))
+    return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"), doc)

@@ -259,7 +259,7 @@ def _dependencies(th: S.Theorem, o: Outline) -> tuple:
 
 def grade_document(assignment: Assignment, text: str, path: str, file_result, rules: Rules) -> StudentGrade:
     """Grade one submission whose text was checked into `file_result` (check.FileResult)."""
-    doc = parse_document(text, path)
+    doc = getattr(file_result, "doc", None) or parse_document(text, path)
     sub = outline(doc)
     asg = assignment.outline
     lines = text.split("\n")
@@ -325,6 +325,12 @@ def _grade_theorem(at: AssignedTheorem, sub: Outline, item, lines, changed_decl,
     reason = item.message or status
     if item.own is not None and item.own.status == ERROR and item.own.method == "syntax":
         return zero(ERROR, item.own.message, steps)
+    leaning = [st for st in item.steps if st.verdict is not None and st.verdict.detail.get("capped_by")
+               and st.verdict.status not in (PROVED, CHECKED)]
+    if leaning:  # the proof rests on a claim or `have` that does not hold: it proves nothing
+        st = leaning[0]
+        return zero(status, f"the proof relies on a fact that is not proved: the step at line {st.span.line} "
+                            f"{st.verdict.message}", steps)
     good = {PROVED} if rules.strict else {PROVED, CHECKED}
     chain = [st for st in item.steps if st.verdict is not None]
     share = Fraction(sum(1 for st in chain if st.verdict.status in good), len(chain)) if chain else Fraction(0)

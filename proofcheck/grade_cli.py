@@ -94,7 +94,14 @@ def main(argv) -> int:
         except ImportError:
             print("proofcheck grade: --dask needs Dask: pip install 'proofcheck[dask]'", file=sys.stderr)
             return 2
-        grades = grade_on_dask(args.dask, args.assignment, files, options, rules)
+        from .grade_dask import ClusterError
+        try:
+            grades = grade_on_dask(args.dask, args.assignment, files, options, rules,
+                                   cache_dir=None if args.no_cache else os.path.abspath(
+                                       args.cache_dir or ".proofcheck-cache"))
+        except ClusterError as err:
+            print(f"proofcheck grade: {err}", file=sys.stderr)
+            return 2
     else:
         grades = _grade_locally(assignment, files, options, rules, args)
     seconds = time.monotonic() - started
