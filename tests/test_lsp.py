@@ -299,3 +299,25 @@ def test_textmate_grammar_highlights_a_proof():
     assert re.search(rep["comment"]["match"], line).group(0) == "# the hypothesis"
     assert re.search(rep["declaration"]["match"], "theorem composition : x = x").group(2) == "composition"
     assert re.search(rep["number"]["match"], "x^2 + 0.25").group(0) == "2"
+
+
+def test_the_servers_content_keys_are_the_command_lines():
+    """lsp_engine.Keys remembers expression texts across checks; its keys (and the
+    seeds of the random points) must be exactly check.task_keys's, or the server and
+    the command line would decide differently and not share the verdict cache."""
+    import dataclasses
+    from proofcheck.check import FileChecker, Options, task_keys
+    from proofcheck.lsp_engine import Keys
+    from proofcheck.obligations import StepTask
+    from proofcheck.parse import parse_document
+
+    keys = Keys()
+    root = Path(__file__).resolve().parent.parent / "proofs"
+    for path in sorted(root.rglob("*.pf"))[:8]:
+        def tasks():
+            ch = FileChecker(parse_document(path.read_text(encoding="utf-8")), Options())
+            ch.build()
+            return [dataclasses.replace(t, uncited=[]) if isinstance(t, StepTask) else t for t in ch.tasks]
+        a, b = tasks(), tasks()
+        assert task_keys(a, 3) == keys.task_keys(b, 3) == keys.task_keys(tasks(), 3), path
+        assert [t.seed for t in a if hasattr(t, "seed")] == [t.seed for t in b if hasattr(t, "seed")]
