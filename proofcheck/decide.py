@@ -17,7 +17,7 @@ import sympy as sp
 from . import budget, gate
 from . import facts as factlib
 from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
-from .elaborate import FAnd, Rel
+from .elaborate import FAnd, Rel, node_count
 from .obligations import DomainTask, EqualTask, StepTask
 from .syntax import FLIP
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
@@ -131,6 +131,9 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         r = realarith.z3_decide(lhs, "=", rhs, premises, known, budget.Z3_RLIMIT, conds)
         if r and r[0] == "proved":
             return r[1], None
+        over_integers = _over_the_integers(lhs, rel, rhs, premises, known, conds, r)
+        if over_integers:
+            return over_integers
         if r and r[0] == "candidate":
             candidate = r[1]
         return None, candidate
@@ -158,6 +161,9 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
     r = realarith.z3_decide(lhs, rel, rhs, premises, known, budget.Z3_RLIMIT, conds)
     if r and r[0] == "proved":
         return r[1], None
+    over_integers = _over_the_integers(lhs, rel, rhs, premises, known, conds, r)
+    if over_integers:
+        return over_integers
     if r and r[0] == "candidate":
         if r[2] and all(isinstance(p, tuple) for p in premises):
             candidate = dict(candidate or r[1])
@@ -165,6 +171,26 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         elif candidate is None:
             candidate = r[1]
     return None, candidate
+
+
+def _over_the_integers(lhs, rel, rhs, premises, known, conds, r):
+    """When Z3's model of the negation gives an integer name a value that is not an
+    integer, it is no counterexample: decide over the integers instead. Returns
+    (method, None) when that proves the step, (None, None) to drop the model, or None."""
+    if not (r and r[0] == "candidate"):
+        return None
+    names = set()
+    for e in [lhs, rhs] + [x for p in premises if isinstance(p, tuple) for x in (p[0], p[2])]:
+        if isinstance(e, sp.Basic):
+            names |= {s for s in e.free_symbols if s.is_integer}
+    if not names:
+        return None
+    ri = realarith.z3_decide(lhs, rel, rhs, premises, known, budget.Z3_RLIMIT, conds, integers=True)
+    if ri and ri[0] == "proved":
+        return "integer arithmetic (Z3: the negation has no integer solution)", None
+    if not all(isinstance(r[1].get(s), Fraction) and r[1][s].denominator == 1 for s in names):
+        return None, None  # a model at non-integer values is no counterexample
+    return None
 
 
 def _prove_equal_with_signs(lhs, rhs, known):
@@ -245,6 +271,17 @@ def _refutable_facts(facts):
     return ground_facts, function_facts
 
 
+def _cheap_proof(lhs, rel, rhs, known):
+    """A method name when the relation holds by the cheapest sound methods."""
+    if rel in ("=", "<=", ">=") and lhs == rhs:
+        return "identical expressions"
+    if rel in ("<", "<=", ">", ">="):
+        d, srel = (rhs - lhs, ">" if rel == "<" else ">=") if rel in ("<", "<=") else (lhs - rhs, rel)
+        if bounds.prove_sign(d, srel, known) is not None:
+            return "signs and ranges of the terms (interval bounds)"
+    return None
+
+
 def _prepared_conds(task, sums: bool = True):
     return [c.mapped(lambda e: prepare(e, sums)) for c in task.conds]
 
@@ -276,10 +313,11 @@ def decide_step(task: StepTask) -> Verdict:
     problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + ground_cited, known,
                               function_facts=checkable[1] if checkable else [])
     rng = random.Random(task.seed)
-    if task.rel in ("=", "<=", ">=") and lhs == rhs:
-        # the same expression on both sides (cheap, and spares evaluating huge terms);
-        # the gate still requires it to be defined
-        proof = Verdict(PROVED, "identical expressions", "", detail={"uses": []})
+    cheap = _cheap_proof(lhs, task.rel, rhs, known)
+    if cheap:
+        # proof first where it is cheap (identical sides, signs and ranges): it spares
+        # evaluating huge terms in the search; the gate still checks the domain
+        proof = Verdict(PROVED, cheap, "", detail={"uses": []})
         if gate.admit(task, proof, premises, known, (), lhs, rhs, conds) is None:
             return proof
     if can_refute:
@@ -399,6 +437,9 @@ def _without_proof(task, problem, deep, can_refute) -> Verdict:
             return Verdict(UNKNOWN, "numeric search", "no proof found; the two sides come very close at "
                            "some tested points, so tests cannot tell")
         n_free = len(numeric.Sampler(problem, random.Random(0)).symbols)
+        far = _fails_far_away(task, problem)
+        if far:
+            return Verdict(UNKNOWN, "limits of the two sides", far)
         if deep.valid >= MIN_EVIDENCE_POINTS or (n_free == 0 and deep.valid >= 1):
             where = f"{deep.valid} test points" if n_free else "a certified numeric evaluation"
             return Verdict(CHECKED, "numeric testing",
@@ -407,6 +448,43 @@ def _without_proof(task, problem, deep, can_refute) -> Verdict:
         return Verdict(UNKNOWN, "numeric search", f"no proof found, and too few test points could be "
                        f"evaluated ({deep.valid})")
     return Verdict(UNKNOWN, "", "no proof found" + reason)
+
+
+_FAR_NODES = 80
+
+
+def _fails_far_away(task, problem):
+    """Test points reach 10^±1000 only: `log(p) < 10^6` holds at all of them and fails
+    beyond. For a step in one variable, without premises or cited facts, the limit of
+    the difference at the ends of the variable's range (SymPy's `limit`) tells: when
+    it breaks the relation, the step fails somewhere far away, and it is not
+    `checked`. A message, or None. (It can only withhold `checked`, never prove.)"""
+    if task.premises or task.facts or task.rel not in ("<", "<=", ">", ">="):
+        return None
+    d = (problem.rhs - problem.lhs) if task.rel in ("<", "<=") else (problem.lhs - problem.rhs)
+    if not isinstance(d, sp.Basic) or d.has(sp.Sum, sp.Product, sp.Derivative) or node_count(d) > _FAR_NODES:
+        return None
+    free = [x for x in d.free_symbols if isinstance(x, sp.Symbol)]
+    if len(free) != 1 or free[0].is_integer:
+        return None
+    x = free[0]
+    ends = [("+oo", sp.oo, "grows")]
+    if not x.is_nonnegative:
+        ends.append(("-oo", -sp.oo, "decreases"))
+    if x.is_positive:
+        ends.append(("0", 0, "tends to 0"))
+    from .pretty import show
+    for _, point, how in ends:
+        try:
+            lim = sp.limit(d, x, point, "+") if point == 0 else sp.limit(d, x, point)
+        except Exception:  # noqa: BLE001 - a limit SymPy cannot take decides nothing
+            continue
+        bad = (lim == -sp.oo) or (lim.is_real and lim.is_number and (lim < 0 if task.rel in ("<=", ">=") else lim <= 0)
+                                  and lim.is_finite)
+        if bad and lim != 0:
+            return (f"no violation at the tested points, but as {x.name} {how} the difference of the two sides "
+                    f"tends to {show(lim)}, so the step fails for some value of {x.name} beyond those tested")
+    return None
 
 
 def _follows_from(names, otherwise: Verdict) -> Verdict:
@@ -422,9 +500,33 @@ def follows_message(names) -> str:
             f"`by {', '.join(names)}`")
 
 
+def _cited_facts_contradict(task, step_exprs, premises, known):
+    """A gate.Rejection when the cited facts (with the premises) are contradictory,
+    instantiated at the step's terms and at a fresh point for every function they
+    speak of: then no point "satisfies every cited fact", and nothing is refuted."""
+    from sympy.core.function import AppliedUndef
+    own = [f for f in task.facts if f.kind != "builtin" and f.formula is not None]
+    if not own:
+        return None
+    funcs = set()
+    for f in own:
+        for e in factlib._formula_exprs(f.formula):
+            funcs |= {a.func for a in e.atoms(AppliedUndef)}
+    fresh = sp.Dummy("t0", real=True)
+    extra = [fresh] + [fn(fresh) for fn in sorted(funcs, key=str)]
+    rej = gate.contradiction(premises, _fact_instances(own, step_exprs + extra), known)
+    return rej if rej is not None and rej.kind == "vacuous" else None
+
+
 def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> Verdict:
     """A counterexample to the step as cited; but if a fact in scope that was not
     cited proves the step, the student forgot a citation: say that instead."""
+    step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
+    rej = _cited_facts_contradict(task, step_exprs, premises, known)
+    if rej is not None:
+        who = rej.reason.split(":")[0]
+        return Verdict(UNKNOWN, "", f"{who}: no values satisfy them all, so nothing can be concluded from "
+                       f"them, neither this step nor its negation", detail={"gate": rej.kind})
     if task.uncited and not outcome.message.startswith("undefined"):
         step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
         names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)

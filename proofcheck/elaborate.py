@@ -764,6 +764,11 @@ class Elaborator:
                 if jump is not None and _vanishes_where_zero(jump, u, var):
                     continue  # the one-sided derivatives agree at every kink: differentiable
                 out.append(Condition(u, "!=", why, jump))
+        n_kinks = sum(1 for sub in sp.preorder_traversal(expr) if isinstance(sub, kinks) and sub.has(var))
+        if n_kinks > 1:
+            # several kinks may meet at one point (max(x, 0) + min(x, 0) is x): one kink's
+            # jump, computed with the others held, says nothing there; never refute from it
+            out = [Condition(c.expr, c.rel, c.why, sp.nan) for c in out]
         return tuple(out)
 
     def _t_BigOp(self, node: S.BigOp, scope):
@@ -946,6 +951,9 @@ class Elaborator:
 
     # -- names
     def _check_new_name(self, name, span, scope: Scope, bound_ok=False):
+        bad = _foreign_letter(name)
+        if bad:
+            raise ElabError(span, bad)
         if name in RESERVED:
             raise ElabError(span, f"`{name}` is reserved ({_reserved_meaning(name)}); choose another name")
         if name in BUILTIN_FUNCTIONS or name in KEYWORDS:
@@ -1014,6 +1022,28 @@ class Elaborator:
         conds = tuple(c.mapped(canonical) for c in a.conds + b.conds)
         return Rel(canonical(a.expr), rel, canonical(b.expr), conds, f"{lt} {rel} {rt}", lt, rt, span,
                    is_matrix=a.shape is not None, lhs_shape=a.shape)
+
+
+# Greek letters that look like Latin ones: `Ο` and `O` in one report would read the same
+_GREEK_LOOKALIKES = set("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧο")
+
+
+def _foreign_letter(name: str):
+    """Names use ASCII and Greek letters (and digits, `_`): a letter from another
+    script (Cyrillic `а` looks exactly like Latin `a`) or a Greek letter that looks
+    Latin could make two different names look the same. The error, or None."""
+    import unicodedata
+    for ch in name:
+        if ch.isascii() or ch == "_" or ch.isdigit():
+            continue
+        if "\u0370" <= ch <= "\u03ff":
+            if ch in _GREEK_LOOKALIKES:
+                return (f"`{name}` uses the Greek letter `{ch}` ({unicodedata.name(ch, '?').lower()}), which looks "
+                        f"like a Latin letter; use the Latin one")
+            continue
+        return (f"`{name}` uses `{ch}` ({unicodedata.name(ch, 'an unnamed character').lower()}); names use ASCII "
+                f"or Greek letters, digits and `_`, so that different names never look alike")
+    return None
 
 
 def _reserved_meaning(name: str) -> str:

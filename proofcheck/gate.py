@@ -33,7 +33,7 @@ from .verdict import CHECKED, ERROR, PROVED, REFUTED, UNKNOWN, Verdict
 class Rejection:
     """Why the gate refused a `proved`: `reason` is shown to the user."""
     reason: str
-    kind: str  # "domain", "vacuous", "range"
+    kind: str  # "domain", "vacuous" (shown contradictory), "undecided" (could not tell)
 
 
 # --------------------------------------------------------------- 1. domains
@@ -122,21 +122,38 @@ def contradiction(premises, instances, known) -> Rejection | None:
     labels = ["the premises"] * len(premises) + [n for n, _ in instances]
     r = realarith.z3_decide(zero, "!=", zero, hyps, known, budget.Z3_RLIMIT_SMALL, labels=labels,
                             track_all=True)
+    if r is not None and r[0] != "proved" and _has_integer_symbols(hyps):
+        # satisfiable over the reals; no integer may satisfy them (k > 0 and k < 1)
+        ri = realarith.z3_decide(zero, "!=", zero, hyps, known, budget.Z3_RLIMIT_SMALL, labels=labels,
+                                 track_all=True, integers=True)
+        if ri is not None and ri[0] == "proved":
+            r = ri
     if r is None:
         return None  # not expressible for Z3: the proof did not rest on Z3 reading them either
     if r[0] == "unknown":
         return Rejection("I could not check that the premises and cited facts are consistent "
                          "(the check ran out of its work limit); a proof from contradictory facts "
-                         "proves nothing", "vacuous")
+                         "proves nothing", "undecided")
     if r[0] == "proved":
         names = []
         for n in (r[3] if len(r) > 3 else labels):
             if n not in names:
                 names.append(n)
-        shown = " and ".join(f"`{n}`" if n != "the premises" else n for n in names) or "the premises"
-        verb = "contradict each other" if len(names) > 1 else "is contradictory"
+        names = names or ["the premises"]  # a core of side conditions only: the premises with the declarations
+        shown = " and ".join(f"`{n}`" if n != "the premises" else n for n in names)
+        verb = "contradict each other" if len(names) > 1 else \
+            ("are contradictory" if names == ["the premises"] else "is contradictory")
         return Rejection(f"{shown} {verb}: anything follows from them, so this proves nothing", "vacuous")
     return None
+
+
+def _has_integer_symbols(formulas) -> bool:
+    from .facts import _formula_exprs
+    for f in formulas:
+        exprs = list(f[::2]) if isinstance(f, tuple) else _formula_exprs(f)
+        if any(isinstance(e, sp.Basic) and any(s.is_integer for s in e.free_symbols) for e in exprs):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- the gate

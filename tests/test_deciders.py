@@ -157,3 +157,21 @@ def test_abstract_function_values_are_consistent():
     assert out.kind == "evidence"
     out = numeric.search(_problem(f(x), "=", f(y)), random.Random(0), 60, lambda: 1.0)
     assert out.kind == "counterexample" and out.point["x"] != out.point["y"]
+
+
+def test_interval_products_with_infinite_and_tiny_endpoints_stay_exact():
+    """A tiny Fraction times inf once became 0.0 * inf = nan, and nan compared as
+    anything: `trace(P)/n >= sqrt(det(P))` came out proved."""
+    from fractions import Fraction
+    from proofcheck.deciders import bounds
+    tiny = bounds.make(Fraction(-1, 2 ** 4096), bounds.INF, True, False)
+    neg = bounds.make(-bounds.INF, Fraction(-1), False, True)
+    iv = bounds.mul(tiny, neg)
+    assert iv.lo == -bounds.INF and iv.hi == bounds.INF  # (-tiny)*(-inf) is +inf, not nan
+    small = bounds.mul(tiny, bounds.make(Fraction(1), Fraction(2), True, True))
+    assert small.lo == Fraction(-2, 2 ** 4096) and small.hi == bounds.INF
+    assert not bounds.holds(bounds.make(float("nan"), 1, True, True), ">=")
+    n = sp.Symbol("n", integer=True, positive=True)
+    t, d = sp.Dummy("t", nonnegative=True), sp.Dummy("d", nonnegative=True)
+    assert bounds.prove_sign(t / n - sp.sqrt(d), ">=", {}) is None
+    assert bounds.prove_sign(sp.exp(sp.Integer(10) ** 10) - 10 ** 100, ">", {}) is not None

@@ -165,3 +165,10 @@ def test_internal_problems_do_not_leak_python_names(runner):
     assert v.status == UNKNOWN and v.method == "internal"
     assert "bug in proofcheck" in v.message and "Error" not in v.message
     assert "internal" in v.detail
+
+
+def test_names_that_look_like_other_names_are_refused(check):
+    r = check("let a : real\nlet \u0430 : real, positive\nlet \u03bf : real\nlet \u03b1 : real\nclaim c : a > 0\n")
+    errors = [it.message for it in r.items if it.status == "error"]
+    assert any("cyrillic" in m for m in errors) and any("omicron" in m for m in errors)
+    assert len(errors) == 2  # Greek alpha is fine

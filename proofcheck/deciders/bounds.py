@@ -56,18 +56,45 @@ def _closed(v, flag):
     return flag and v not in (INF, -INF)
 
 
+def _is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
 def make(lo, hi, lo_c, hi_c, nonzero=False) -> Interval:
+    if _is_nan(lo) or _is_nan(hi):  # never trust an endpoint that is not a number: know nothing
+        return Interval(-INF, INF, False, False)
     iv = Interval(lo, hi, _closed(lo, lo_c), _closed(hi, hi_c))
     if nonzero or iv.positive() or iv.negative():
         iv = Interval(iv.lo, iv.hi, iv.lo_closed, iv.hi_closed, True)
     return iv
 
 
+_BIG_EXP = 4096  # endpoints beyond 2^±4096 are clamped rather than written out in full
+
+
+def _arb_end(x, want_low):
+    """An exact arb endpoint as a Fraction bound, outward. exp(10^10) written as a
+    rational would have billions of digits: beyond 2^4096 (or below 2^-4096 in size)
+    the bound is clamped there, which only widens the interval."""
+    man, exp = x.mid().man_exp()
+    man, exp = int(man), int(exp)
+    if man == 0:
+        return Fraction(0)
+    if exp > _BIG_EXP:
+        if man > 0:
+            return Fraction(2 ** _BIG_EXP) if want_low else INF
+        return -INF if want_low else Fraction(-2 ** _BIG_EXP)
+    if exp + man.bit_length() < -_BIG_EXP:
+        if man > 0:
+            return Fraction(0) if want_low else Fraction(1, 2 ** _BIG_EXP)
+        return Fraction(-1, 2 ** _BIG_EXP) if want_low else Fraction(0)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** (-exp))
+
+
 def from_arb(v) -> Interval:
     if isinstance(v, Fraction):
         return point(v)
-    lo, hi = arb_to_fraction_bounds(v)
-    return make(lo, hi, True, True)
+    return make(_arb_end(v.lower(), True), _arb_end(v.upper(), False), True, True)
 
 
 # -------------------------------------------------------------- interval ops
@@ -80,8 +107,12 @@ def neg(a: Interval) -> Interval:
 
 
 def _prod(x, y):
+    """The product of two endpoints, exactly: never through floats (a tiny Fraction
+    times inf would become 0.0 * inf = nan, and nan compares as anything)."""
     if x == 0 or y == 0:
         return 0
+    if x in (INF, -INF) or y in (INF, -INF):
+        return INF if (x > 0) == (y > 0) else -INF
     return x * y
 
 
@@ -153,10 +184,14 @@ def monotone(a: Interval, f, increasing=True, lo_limit=-INF, hi_limit=INF) -> In
             ball = f(to_arb(Fraction(v)))
             if not ball.is_finite():
                 return None
-            lo, hi = arb_to_fraction_bounds(ball)
+            end = _arb_end(ball.lower() if want_low else ball.upper(), want_low)
         finally:
             ctx.prec = old
-        return lo if want_low else hi
+        if end == INF:
+            return hi_limit
+        if end == -INF:
+            return lo_limit
+        return end
     if increasing:
         lo, hi = img(a.lo, True), img(a.hi, False)
         lo_c, hi_c = a.lo_closed, a.hi_closed

@@ -39,6 +39,7 @@ SPECIAL = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fr
 # magnitudes far beyond 10^9 (exact; transcendental functions of them are arb balls)
 HUGE = [Fraction(10 ** 30), Fraction(-10 ** 30), Fraction(1, 10 ** 30), Fraction(10 ** 100), Fraction(-10 ** 100),
         Fraction(1, 10 ** 100), Fraction(10 ** 1000), Fraction(2 ** (2 ** 16)), Fraction(-10 ** 1000),
+        Fraction(1, 10 ** 1000), Fraction(1, 2 ** (2 ** 16)),
         ]
 SPECIAL = SPECIAL + HUGE
 HUGE_INT = [Fraction(k) for k in (10 ** 30, -10 ** 30, 10 ** 100, 10 ** 1000, 2 ** (2 ** 16))]
@@ -415,7 +416,8 @@ def _at_kinks(kinks, ev):
     signs = [sign(j) for j in jumps]
     if all(s == 0 for s in signs):
         return None
-    if len({c.expr for c in kinks}) == 1 and all(s is not None and s != 0 for s in signs):
+    # one kink only: two kinks at one point (max(x, 0) + min(x, 0)) may cancel
+    if len({(c.expr, c.jump) for c in kinks}) == 1 and all(s is not None and s != 0 for s in signs):
         c = kinks[0]
         return ("violated", f"the derivative does not exist there: {c.why}, it is 0 there, and the "
                             f"derivatives from the two sides differ (by {format_value(abs(jumps[0])) if isinstance(jumps[0], Fraction) else approx(abs(jumps[0]))})")

@@ -123,8 +123,9 @@ class Z3Problem:
     goal's domain conditions explicitly.
     """
 
-    def __init__(self, z3, known: dict | None = None):
+    def __init__(self, z3, known: dict | None = None, integers: bool = False):
         self.z3 = z3
+        self.integers = integers  # integer symbols as Z3 integers (else as reals: a relaxation)
         self.ctx = z3.Context()
         self.side: list = []
         self.vars: dict = {}      # sympy symbol -> z3 var
@@ -145,7 +146,8 @@ class Z3Problem:
 
     def var(self, s):
         if s not in self.vars:
-            v = self.z3.Real(str(s.name) + f"!{len(self.vars)}", self.ctx)
+            make = self.z3.Int if (self.integers and s.is_integer) else self.z3.Real
+            v = make(str(s.name) + f"!{len(self.vars)}", self.ctx)
             self.vars[s] = v
             self._constrain(v, symbol_interval(s))
             if s in self.bounds.known:
@@ -314,7 +316,7 @@ def _rat(v):
 
 
 def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, conds=(), labels=None,
-              track_all: bool = False):
+              track_all: bool = False, integers: bool = False):
     """Try to prove `lhs rel rhs` from hypotheses with Z3.
 
     hypotheses: (l, rel, r) tuples or ground formulas; conds: the goal's domain
@@ -331,7 +333,7 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, 
         import z3
     except ImportError:  # pragma: no cover - z3 is a dependency
         return None
-    p = Z3Problem(z3, known)
+    p = Z3Problem(z3, known, integers)
     try:
         goal = p.relation(p.enc(lhs), rel, p.enc(rhs))
         hyps = [p.formula(h) for h in hypotheses]
