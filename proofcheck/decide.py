@@ -358,6 +358,8 @@ def decide_step(task: StepTask) -> Verdict:
     rejection = None
     if method:
         proof = Verdict(PROVED, method, "", detail={"uses": uses})
+        if used_instances:  # for the editor's hover: the facts' instances the proof used
+            proof.detail["instances"] = [f"{n}: {realarith._show_formula(i)}" for n, i in used_instances][:8]
         rejection = gate.admit(task, proof, premises, known, used_instances, lhs, rhs, conds)
         if rejection is None:
             return proof
