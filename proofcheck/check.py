@@ -568,7 +568,6 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
 def check_text(text: str, path: str, options: Options, runner, cache=None) -> FileResult:
     """Check a file. `cache`: a cache.VerdictCache, or None to decide everything
     (identical tasks within the file are decided once either way)."""
-    from .cache import decide_with_cache
     started = time.monotonic()
     doc = parse_document(text, path)
     checker = FileChecker(doc, options)
@@ -579,3 +578,50 @@ def check_text(text: str, path: str, options: Options, runner, cache=None) -> Fi
     checker.finish(results)
     status = weakest(item.status for item in checker.items) if checker.items else PROVED
     return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"), doc)
+
+
+def check_files(texts, options: Options, runner, cache=None, on_error=None) -> list:
+    """Check several files with one pool of workers: every file is read first, then
+    all their steps are decided together (so both workers stay busy from the first
+    file to the last), then each file is settled. Results in the order given.
+
+    texts: [(path, text)]. on_error(path, text, exc) -> FileResult stands in for a
+    file whose reading or settling fails, so one bad file never ends the run."""
+    built = []
+    for path, text in texts:
+        started = time.monotonic()
+        try:
+            doc = parse_document(text, path)
+            checker = FileChecker(doc, options)
+            checker.build()
+            built.append((path, text, doc, checker, time.monotonic() - started, None))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - reported on this file only
+            built.append((path, text, None, None, 0.0, exc))
+    tasks, spans = [], []
+    for _, _, _, checker, _, exc in built:
+        n = len(checker.tasks) if checker is not None else 0
+        spans.append((len(tasks), n))
+        if n:
+            tasks.extend(checker.tasks)
+    started = time.monotonic()
+    results = decide_tasks(tasks, runner, options, cache) if tasks else []
+    deciding = time.monotonic() - started
+    out = []
+    for (path, text, doc, checker, reading, exc), (first, n) in zip(built, spans):
+        if exc is None:
+            try:
+                checker.finish(results[first:first + n])
+                status = weakest(item.status for item in checker.items) if checker.items else PROVED
+                share = deciding * n / len(tasks) if tasks else 0.0  # the pool's time, shared by steps
+                out.append(FileResult(path, checker.items, round(reading + share, 4), status, text.split("\n"), doc))
+                continue
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as err:  # noqa: BLE001
+                exc = err
+        if on_error is None:
+            raise exc
+        out.append(on_error(path, text, exc))
+    return out

@@ -68,20 +68,26 @@ def _fixed_hash_seed(argv) -> None:
 
 def _check_file(text, path, options, runner, cache=None):
     """check_text, but a bug on one file must not end the report of the others."""
-    from .check import FileResult, ItemResult, check_text
-    from .syntax import Span
-    from .verdict import ERROR, Verdict
+    from .check import check_text
     try:
         return check_text(text, path, options, runner, cache)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - e.g. a time limit or a bug: report it on this file
-        item = ItemResult("file", None, Span(1, 1, 1, 2), "")
-        why = "it took longer than the time limit" if type(exc).__name__ == "OutOfTime" else \
-            f"an internal error ({type(exc).__name__}); please report it"
-        item.own = Verdict(ERROR, "", f"this file could not be checked: {why}")
-        item.status, item.message = ERROR, item.own.message
-        return FileResult(path, [item], 0.0, ERROR, text.split("\n"))
+        return _file_error(path, text, exc)
+
+
+def _file_error(path, text, exc):
+    """A file that could not be checked at all, as one error item."""
+    from .check import FileResult, ItemResult
+    from .syntax import Span
+    from .verdict import ERROR, Verdict
+    item = ItemResult("file", None, Span(1, 1, 1, 2), "")
+    why = "it took longer than the time limit" if type(exc).__name__ == "OutOfTime" else \
+        f"an internal error ({type(exc).__name__}); please report it"
+    item.own = Verdict(ERROR, "", f"this file could not be checked: {why}")
+    item.status, item.message = ERROR, item.own.message
+    return FileResult(path, [item], 0.0, ERROR, text.split("\n"))
 
 
 def _write(text: str, stream) -> bool:
@@ -151,8 +157,8 @@ def main(argv=None) -> int:
     cache = open_cache(args)
     try:
         with Runner(args.jobs) as runner:
-            for path, text in texts:
-                results.append(_check_file(text, path, options, runner, cache))
+            from .check import check_files
+            results = check_files(texts, options, runner, cache, on_error=_file_error)
     finally:
         if cache is not None:
             cache.close()

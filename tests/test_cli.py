@@ -89,3 +89,16 @@ def test_timeout_option_bounds_a_pathological_step(tmp_path):
     statuses = {i["name"]: i["status"] for i in doc["files"][0]["items"]}
     assert statuses["ok"] == "proved"
     assert statuses["slow"] in ("unknown", "refuted")
+
+
+def test_several_files_share_one_pool_and_keep_their_order(tmp_path):
+    """Files are read first and decided together; the report keeps the order given,
+    and a file that cannot be read does not stop the others."""
+    a, b, c = tmp_path / "a.pf", tmp_path / "b.pf", tmp_path / "c.pf"
+    a.write_text("let x : real\nclaim ca : (x + 1)^2 = x^2 + 2*x + 1\n")
+    b.write_text("let y : real\nclaim cb : y^2 >= y\n")
+    c.write_text("let z : real\nclaim cc : z^2 + 1 > 0\n")
+    p = run(str(c), str(a), str(b), "--format", "json", "--no-cache")
+    doc = json.loads(p.stdout)
+    assert [f["path"] for f in doc["files"]] == [str(c), str(a), str(b)]
+    assert [f["items"][0]["status"] for f in doc["files"]] == ["proved", "proved", "refuted"]
