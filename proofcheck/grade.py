@@ -283,9 +283,20 @@ def grade_document(assignment: Assignment, text: str, path: str, file_result, ru
                                    f"`{mine[1]}`"
     added_assume = {n for n in sub.assumptions if n not in asg.assumptions}
 
-    items = {it.name: it for it in (file_result.items if file_result else []) if it.kind == "theorem" and it.name}
+    items: dict = {}
+    for it in (file_result.items if file_result else []):
+        if it.kind == "theorem" and it.name:
+            items.setdefault(it.name, it)  # the first, as in the outline
+    stated = {}
+    for st in doc.statements:
+        if isinstance(st, S.Theorem):
+            stated[st.name] = stated.get(st.name, 0) + 1
     grades = []
     for at in assignment.theorems:
+        if stated.get(at.name, 0) > 1:  # which one would count? neither
+            grades.append(TheoremGrade(at.name, Fraction(0), at.points, ALTERED,
+                                       f"the submission states `{at.name}` {stated[at.name]} times; state it once"))
+            continue
         grades.append(_grade_theorem(at, sub, items.get(at.name), lines, changed_decl, changed_assume,
                                      added_assume, rules))
     total = _fraction_round(sum((g.score for g in grades), Fraction(0)))

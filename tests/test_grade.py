@@ -175,3 +175,10 @@ def test_shapes_ignore_positions_and_spellings():
     b = parse_document("let x : real\n\nclaim c :   x+1 ≤ 2x\n").statements[1].formula
     c = parse_document("let x : real\nclaim c : x + 1 <= 2*x + 0\n").statements[1].formula
     assert shape(a) == shape(b) and shape(a) != shape(c)
+
+
+def test_a_theorem_stated_twice_scores_zero(grade):
+    altered = COMPOSITION.replace("<= L_g*L_f*|x - y|\nproof", "<= L_g*L_f*|x - y| + 100\nproof", 1)
+    g, th = grade(HEAD + COMPOSITION.replace("by lip_f", "") + altered + SUM_RULE)
+    assert th["composition"].score == 0 and "2 times" in th["composition"].reason
+    assert th["sum_rule"].score == 3
