@@ -8,7 +8,10 @@ line; `#` starts a comment), each logical line is parsed with the LALR grammar i
 """
 from __future__ import annotations
 
+import bisect
+import copy
 import functools
+import gc
 import re
 import unicodedata
 from fractions import Fraction
@@ -58,9 +61,15 @@ def lark_parser() -> Lark:
 
 
 # --------------------------------------------------------------- logical lines
+_COMMENT = re.compile(r"#[^\n]*")
+_BRACKET = re.compile(r"[()\[\]]")
+
+
 def _strip_comments(text: str) -> str:
     """Blank out comments, keeping every column where it was."""
-    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)
+    if "#" not in text:
+        return text
+    return _COMMENT.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def logical_lines(text: str):
@@ -78,13 +87,13 @@ def logical_lines(text: str):
         if not current:
             start = number
         current.append(line)
-        for ch in line:
+        for ch in _BRACKET.findall(line):
             if ch in "([":
                 depth += 1
-            elif ch in ")]":
-                depth = max(0, depth - 1)
+            elif depth:
+                depth -= 1
         if depth == 0:
-            joined = "\n".join(current)
+            joined = "\n".join(current) if len(current) > 1 else line
             if joined.strip():
                 yield start, joined
             current = []
@@ -572,8 +581,366 @@ def _bracket_problem(text: str):
     return None
 
 
+# ------------------------------------------------------------ fast path
+# Most lines are plain ASCII claims, steps and theorem heads.  `_fast_parse`
+# reads exactly the subset of the grammar below with a hand-written
+# recursive-descent parser and builds the very nodes (and spans) that Lark plus
+# `ToAst` build; on anything outside that subset, or anything wrong, it gives up
+# (`_Bail`) and the line goes through Lark, which also words every error.
+# Spans follow Lark's `propagate_positions`: a node spans its own tokens; a parent
+# starts and ends at its children's *containers* (a parenthesised child, or one
+# behind a unary `+`, contributes its brackets/sign).
+class _Bail(Exception):
+    pass
+
+
+_FAST_TOKEN = re.compile(r"[ \t\f\r\n]*(?:(\d+(?:\.\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(<=|>=|!=|<|>|=)|(\*\*|[-+*/^(),|:]))")
+_FAST_AVOID = re.compile(r"\^\s*T(?!\w)|d/d|\.\.")  # transpose, derivative, range: Lark's
+_FAST_KEYWORDS = {"let", "fun", "def", "assume", "claim", "theorem", "proof", "qed", "have",
+                  "by", "implies", "and", "forall", "sum", "prod"}
+_FAST_STATEMENT_START = {"claim", "have", "theorem", "assume", "proof", "qed"}
+_new_object = object.__new__
+_SPAN = S.Span
+
+
+def _make_span(line: int, column: int, end_line: int, end_column: int) -> S.Span:
+    """`S.Span(...)`, built without the frozen dataclass's four `object.__setattr__` calls
+    (equal, hashable and pickled exactly like one built the ordinary way)."""
+    span = _new_object(_SPAN)
+    d = span.__dict__
+    d["line"] = line
+    d["column"] = column
+    d["end_line"] = end_line
+    d["end_column"] = end_column
+    return span
+
+
+try:
+    _new_object(_SPAN).__dict__  # noqa: B018 - a dataclass with slots has none: build it the ordinary way
+except AttributeError:  # pragma: no cover
+    _make_span = S.Span
+
+_FRACTIONS: dict = {}
+_STRINGS: dict = {}
+
+
+def _fraction(text: str) -> Fraction:
+    """`_number(text)`, shared between equal numbers (Fractions are immutable)."""
+    v = _FRACTIONS.get(text)
+    if v is None:
+        v = _number(text)
+        if len(_FRACTIONS) < 50_000 and len(text) <= 30:
+            _FRACTIONS[text] = v
+    return v
+
+
+def _shared(s: str) -> str:
+    t = _STRINGS.get(s)
+    if t is None:
+        if len(_STRINGS) < 200_000:
+            _STRINGS[s] = s
+        return s
+    return t
+
+
+class _FastParser:
+    __slots__ = ("kinds", "vals", "starts", "ends", "i", "span")
+
+    def __init__(self, text: str, first_line: int):
+        kinds, vals, starts, ends = [], [], [], []
+        pos, n = 0, len(text)
+        match = _FAST_TOKEN.match
+        while True:
+            m = match(text, pos)
+            if m is None:
+                if text[pos:].strip(" \t\f\r\n"):
+                    raise _Bail
+                break
+            num, name, rel, op = m.groups()
+            if num is not None:
+                kinds.append("#")
+                vals.append(num)
+            elif name is not None:
+                kinds.append(name if name in _FAST_KEYWORDS else "N")
+                vals.append(name)
+            elif rel is not None:
+                kinds.append("R")
+                vals.append(rel)
+            else:
+                kinds.append(op if op != "**" else "^")
+                vals.append(op)
+            starts.append(m.end() - len(vals[-1]))
+            ends.append(m.end())
+            pos = m.end()
+            if pos >= n:
+                break
+        kinds.append("")
+        vals.append("")
+        starts.append(n)
+        ends.append(n)
+        self.kinds, self.vals, self.starts, self.ends, self.i = kinds, vals, starts, ends, 0
+        if "\n" not in text:
+            ln = first_line  # one int object shared by every span of the line
+
+            def span(a, b):
+                return _make_span(ln, a + 1, ln, b + 1)
+        else:
+            breaks = [k for k, ch in enumerate(text) if ch == "\n"]
+
+            def span(a, b):
+                la = bisect.bisect_left(breaks, a)
+                lb = bisect.bisect_left(breaks, b - 1)
+                ca = a - (breaks[la - 1] if la else -1)
+                cb = b - (breaks[lb - 1] if lb else -1)
+                return _make_span(first_line + la, ca, first_line + lb, cb)
+        self.span = span
+
+    # Each expression method returns (node, container_start, container_end).
+    def expr(self):
+        node, cs, ce = self.product()
+        kinds = self.kinds
+        while kinds[self.i] in ("+", "-"):
+            op = kinds[self.i]
+            self.i += 1
+            right, _, ce = self.product()
+            node = S.BinOp(self.span(cs, ce), op, node, right)
+        return node, cs, ce
+
+    def product(self):
+        node, cs, ce = self.unary()
+        kinds = self.kinds
+        while kinds[self.i] in ("*", "/"):
+            op = kinds[self.i]
+            self.i += 1
+            right, _, ce = self.unary()
+            node = S.BinOp(self.span(cs, ce), op, node, right)
+        return node, cs, ce
+
+    def unary(self):
+        kinds, i = self.kinds, self.i
+        k = kinds[i]
+        if k == "-":
+            self.i += 1
+            arg, _, ce = self.unary()
+            return S.Neg(self.span(self.starts[i], ce), arg), self.starts[i], ce
+        if k == "+":
+            self.i += 1
+            arg, _, ce = self.unary()
+            return arg, self.starts[i], ce
+        if k == "#" and kinds[i + 1] in ("N", "("):
+            if self.starts[i + 1] != self.ends[i]:
+                raise _Bail  # `2 x`: Lark's message
+            num = self.number()
+            operand, os, ce = self.atom()
+            if kinds[self.i] == "^":
+                self.i += 1
+                exponent, _, ce = self.unary()
+                operand = S.Power(self.span(os, ce), operand, exponent)
+            elif kinds[self.i] == "[":
+                raise _Bail
+            return S.BinOp(self.span(self.starts[i], ce), "*", num, operand, implicit=True), self.starts[i], ce
+        return self.power()
+
+    def power(self):
+        kinds = self.kinds
+        if kinds[self.i] == "#":
+            cs, ce = self.starts[self.i], self.ends[self.i]
+            base = self.number()
+        else:
+            base, cs, ce = self.atom()
+        if kinds[self.i] == "^":
+            self.i += 1
+            exponent, _, ce = self.unary()
+            return S.Power(self.span(cs, ce), base, exponent), cs, ce
+        return base, cs, ce
+
+    def number(self) -> S.Num:
+        i = self.i
+        text = self.vals[i]
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise _Bail
+        self.i = i + 1
+        return S.Num(self.span(self.starts[i], self.ends[i]), _shared(text), _fraction(text))
+
+    def atom(self):
+        kinds, i = self.kinds, self.i
+        k = kinds[i]
+        if k == "N":
+            s, e = self.starts[i], self.ends[i]
+            name = _shared(self.vals[i])
+            if kinds[i + 1] == "(":
+                self.i = i + 2
+                args = [self.expr()[0]]
+                while kinds[self.i] == ",":
+                    self.i += 1
+                    args.append(self.expr()[0])
+                if kinds[self.i] != ")":
+                    raise _Bail
+                e = self.ends[self.i]
+                self.i += 1
+                return S.Call(self.span(s, e), name, self.span(s, self.ends[i]), args), s, e
+            self.i = i + 1
+            return S.Name(self.span(s, e), name), s, e
+        if k == "(":
+            self.i = i + 1
+            node = self.expr()[0]
+            if kinds[self.i] != ")":
+                raise _Bail
+            self.i += 1
+            return node, self.starts[i], self.ends[self.i - 1]
+        if k == "|":
+            self.i = i + 1
+            node = self.expr()[0]
+            if kinds[self.i] != "|":
+                raise _Bail
+            self.i += 1
+            s, e = self.starts[i], self.ends[self.i - 1]
+            return S.Abs(self.span(s, e), node), s, e
+        raise _Bail
+
+    def formula(self):
+        left, cs, ce = self.conj()
+        if self.kinds[self.i] == "implies":
+            self.i += 1
+            right, _, ce = self.formula()
+            return S.Implies(self.span(cs, ce), left, right), cs, ce
+        return left, cs, ce
+
+    def conj(self):
+        node, cs, ce = self.relation_chain()
+        while self.kinds[self.i] == "and":
+            self.i += 1
+            right, _, ce = self.relation_chain()
+            node = S.And(self.span(cs, ce), node, right)
+        return node, cs, ce
+
+    def relation_chain(self):
+        first, cs, ce = self.expr()
+        exprs, rels = [first], []
+        kinds = self.kinds
+        if kinds[self.i] != "R":
+            raise _Bail
+        while kinds[self.i] == "R":
+            rels.append(REL_NORMAL[self.vals[self.i]])
+            self.i += 1
+            e, _, ce = self.expr()
+            exprs.append(e)
+        return S.Chain(self.span(cs, ce), exprs, rels), cs, ce
+
+    def hints(self):
+        """`by a, b` (the `by` already read): the hints, and where they end."""
+        kinds, hints = self.kinds, []
+        while True:
+            i = self.i
+            if kinds[i] != "N":
+                raise _Bail
+            hints.append(S.Hint(self.span(self.starts[i], self.ends[i]), _shared(self.vals[i])))
+            self.i = i + 1
+            if kinds[self.i] != ",":
+                return hints, self.ends[i]
+            self.i += 1
+
+    def expect_end(self):
+        if self.kinds[self.i] != "":
+            raise _Bail
+
+    def statement(self):
+        kinds, vals = self.kinds, self.vals
+        k = kinds[0]
+        start = self.starts[0]
+        if k in ("claim", "have"):
+            self.i = 1
+            name = None
+            if kinds[1] == "N":
+                name = _shared(vals[1])
+                self.i = 2
+            if kinds[self.i] != ":":
+                raise _Bail
+            self.i += 1
+            formula, _, end = self.formula()
+            hints = []
+            if kinds[self.i] == "by":
+                self.i += 1
+                hints, end = self.hints()
+            self.expect_end()
+            return (S.Claim if k == "claim" else S.Have)(self.span(start, end), name, formula, hints)
+        if k in ("theorem", "assume"):
+            if kinds[1] != "N" or kinds[2] != ":":
+                raise _Bail
+            self.i = 3
+            formula, _, end = self.formula()
+            self.expect_end()
+            if k == "theorem":
+                return S.Theorem(self.span(start, end), _shared(vals[1]), None, formula)
+            return S.Assume(self.span(start, end), _shared(vals[1]), formula)
+        if k == "proof" or k == "qed":
+            self.i = 1
+            self.expect_end()
+            return (S.ProofOpen if k == "proof" else S.ProofClose)(self.span(start, self.ends[0]))
+        if k == "R":
+            self.i = 1
+            expr, _, end = self.expr()
+            hints = []
+            if kinds[self.i] == "by":
+                self.i += 1
+                hints, end = self.hints()
+            self.expect_end()
+            return S.ChainStep(self.span(start, end), REL_NORMAL[vals[0]], expr, hints)
+        if k in ("N", "#", "(", "|", "-", "+"):
+            first, cs, end = self.expr()
+            step = None
+            if kinds[self.i] == "R":
+                r = self.i
+                self.i += 1
+                expr, _, end = self.expr()
+                hints = []
+                if kinds[self.i] == "by":
+                    self.i += 1
+                    hints, end = self.hints()
+                step = S.ChainStep(self.span(self.starts[r], end), REL_NORMAL[vals[r]], expr, hints)
+            self.expect_end()
+            return S.ChainStart(self.span(cs, end), first, step)
+        raise _Bail
+
+
+def _fast_parse(text: str, first_line: int):
+    """The node Lark and `ToAst` would build for `text`, or None when this line needs them."""
+    if not text.isascii() or _FAST_AVOID.search(text):
+        return None
+    try:
+        p = _FastParser(text, first_line)
+        node = p.statement()
+    except (_Bail, RecursionError):
+        return None
+    if len(text) > MAX_NESTING and nesting_depth(node, MAX_NESTING) > MAX_NESTING:
+        return None
+    return node
+
+
+def _shifted(obj, delta: int):
+    """A deep copy of a parse result, every line number moved by `delta`."""
+    if isinstance(obj, S.Span):
+        return _make_span(obj.line + delta, obj.column, obj.end_line + delta, obj.end_column)
+    if isinstance(obj, list):
+        return [_shifted(x, delta) for x in obj]
+    if isinstance(obj, tuple):
+        return tuple(_shifted(x, delta) for x in obj)
+    fields = getattr(type(obj), "__dataclass_fields__", None)
+    if fields is None:  # str, Fraction, int, None: immutable, shared
+        return obj
+    new = copy.copy(obj)
+    for name in fields:
+        setattr(new, name, _shifted(getattr(obj, name), delta))
+    return new
+
+
 def parse_line(text: str, first_line: int):
     """Parse one logical line. Returns a statement node or a SyntaxProblem."""
+    return _parse_chunk(text, first_line)[0]
+
+
+def _parse_chunk(text: str, first_line: int):
+    """(`parse_line`'s answer, whether the fast path gave it)."""
     off = first_line - 1
     lines = text.split("\n")
 
@@ -582,16 +949,21 @@ def parse_line(text: str, first_line: int):
         return S.SyntaxProblem(S.Span(line + off, col, line + off, col + 1), msg, src)
 
     if len(text) > MAX_LINE_CHARS:
-        return problem(1, 1, f"this statement is longer than {MAX_LINE_CHARS} characters")
+        return problem(1, 1, f"this statement is longer than {MAX_LINE_CHARS} characters"), False
     bad = _bracket_problem(text)
+    if bad:  # reported whether or not the grammar accepts the line
+        return problem(*bad), False
+    node = _fast_parse(text, first_line)
+    if node is not None:
+        return node, True
     try:
         tree = lark_parser().parse(text)
     except UnexpectedInput as err:
         if bad:
-            return problem(*bad)
-        return problem(*_syntax_message(err, text))
+            return problem(*bad), False
+        return problem(*_syntax_message(err, text)), False
     if bad:
-        return problem(*bad)
+        return problem(*bad), False
     too_deep = f"this statement is nested too deeply to check (more than {MAX_NESTING} levels)"
     try:
         node = ToAst(off, text).transform(tree)
@@ -600,29 +972,60 @@ def parse_line(text: str, first_line: int):
         if isinstance(inner, SyntaxProblemError):
             sp = inner.span
             src = lines[sp.line - off - 1] if 0 < sp.line - off <= len(lines) else ""
-            return S.SyntaxProblem(sp, inner.message, src)
+            return S.SyntaxProblem(sp, inner.message, src), False
         if isinstance(inner, RecursionError):
-            return problem(1, 1, too_deep)
+            return problem(1, 1, too_deep), False
         if isinstance(inner, (ValueError, OverflowError)):  # e.g. a number Python cannot convert
-            return problem(1, 1, "this statement has a number or name that cannot be read")
+            return problem(1, 1, "this statement has a number or name that cannot be read"), False
         raise
     except RecursionError:
-        return problem(1, 1, too_deep)
+        return problem(1, 1, too_deep), False
     if nesting_depth(node, MAX_NESTING) > MAX_NESTING:
-        return problem(1, 1, too_deep)
-    return node
+        return problem(1, 1, too_deep), False
+    return node, False
 
 
 # -------------------------------------------------------------------- grouping
 def parse_document(text: str, path: str = "<input>") -> S.Document:
+    # Parsing makes no reference cycles, only many small objects, all kept: the cycle
+    # collector would scan them again and again (more than half the time of a big file).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_document(text, path)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+# Lines the fast path does not read are parsed by Lark once per distinct text in a
+# document; a repeat gets a copy with its line numbers moved.
+MEMO_LINES = 4096
+
+
+def _parse_document(text: str, path: str) -> S.Document:
     if text.startswith(BOM):  # a UTF-8 byte-order mark is not part of the text
         text = text[len(BOM):]
+    memo: dict = {}
     statements: list = []
     problems: list = []
     theorem = None   # the theorem a proof may attach to
     proof = None     # the proof being read
     for first_line, chunk in logical_lines(text):
-        node = parse_line(chunk, first_line)
+        node = None
+        seen = memo.get(chunk)
+        if seen is not None:
+            try:
+                node = _shifted(seen[0], first_line - seen[1])
+            except RecursionError:
+                node = None
+        if node is None:
+            node, fast = _parse_chunk(chunk, first_line)
+            if not fast and len(memo) < MEMO_LINES:
+                try:
+                    memo[chunk] = (_shifted(node, 0), first_line)
+                except RecursionError:
+                    pass
         if isinstance(node, S.SyntaxProblem):
             problems.append(node)
             if proof is not None:
