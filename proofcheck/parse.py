@@ -9,7 +9,6 @@ line; `#` starts a comment), each logical line is parsed with the LALR grammar i
 from __future__ import annotations
 
 import bisect
-import copy
 import functools
 import gc
 import re
@@ -599,26 +598,7 @@ _FAST_AVOID = re.compile(r"\^\s*T(?!\w)|d/d|\.\.")  # transpose, derivative, ran
 _FAST_KEYWORDS = {"let", "fun", "def", "assume", "claim", "theorem", "proof", "qed", "have",
                   "by", "implies", "and", "forall", "sum", "prod"}
 _FAST_STATEMENT_START = {"claim", "have", "theorem", "assume", "proof", "qed"}
-_new_object = object.__new__
-_SPAN = S.Span
-
-
-def _make_span(line: int, column: int, end_line: int, end_column: int) -> S.Span:
-    """`S.Span(...)`, built without the frozen dataclass's four `object.__setattr__` calls
-    (equal, hashable and pickled exactly like one built the ordinary way)."""
-    span = _new_object(_SPAN)
-    d = span.__dict__
-    d["line"] = line
-    d["column"] = column
-    d["end_line"] = end_line
-    d["end_column"] = end_column
-    return span
-
-
-try:
-    _new_object(_SPAN).__dict__  # noqa: B018 - a dataclass with slots has none: build it the ordinary way
-except AttributeError:  # pragma: no cover
-    _make_span = S.Span
+_make_span = S.Span  # (an object built around `__init__` gets a real `__dict__`: 60 % larger)
 
 _FRACTIONS: dict = {}
 _STRINGS: dict = {}
@@ -928,10 +908,7 @@ def _shifted(obj, delta: int):
     fields = getattr(type(obj), "__dataclass_fields__", None)
     if fields is None:  # str, Fraction, int, None: immutable, shared
         return obj
-    new = copy.copy(obj)
-    for name in fields:
-        setattr(new, name, _shifted(getattr(obj, name), delta))
-    return new
+    return type(obj)(*[_shifted(getattr(obj, name), delta) for name in fields])
 
 
 def parse_line(text: str, first_line: int):
@@ -1006,11 +983,37 @@ MEMO_LINES = 4096
 def _parse_document(text: str, path: str) -> S.Document:
     if text.startswith(BOM):  # a UTF-8 byte-order mark is not part of the text
         text = text[len(BOM):]
-    memo: dict = {}
     statements: list = []
     problems: list = []
+    for kind, node in iter_document(text):
+        (statements if kind == STATEMENT else problems).append(node)
+    return S.Document(path, text, statements, problems)
+
+
+STATEMENT, PROBLEM = "statement", "problem"
+
+
+def iter_document(text: str):
+    """`parse_document` one piece at a time: yields (STATEMENT, node) and (PROBLEM,
+    SyntaxProblem) pairs; collected by kind, in order, they are exactly the document's
+    `statements` and `problems`. A theorem comes once its proof is complete (after the
+    problems found inside it), so a caller can check and drop each statement as it
+    comes and hold memory for one item, not for the file. (`text` without its BOM.)"""
+    src_lines = None
+
+    def problem(p):
+        nonlocal src_lines
+        if not p.source_line:
+            if src_lines is None:
+                src_lines = text.split("\n")
+            if 0 < p.span.line <= len(src_lines):
+                p.source_line = src_lines[p.span.line - 1]
+        return PROBLEM, p
+
+    memo: dict = {}
     theorem = None   # the theorem a proof may attach to
     proof = None     # the proof being read
+    pending = None   # a theorem not yet handed out: its proof may follow
     for first_line, chunk in logical_lines(text):
         node = None
         seen = memo.get(chunk)
@@ -1027,9 +1030,9 @@ def _parse_document(text: str, path: str) -> S.Document:
                 except RecursionError:
                     pass
         if isinstance(node, S.SyntaxProblem):
-            problems.append(node)
             if proof is not None:
                 proof.lines.append(node)
+            yield problem(node)
             continue
         if proof is not None:
             if isinstance(node, S.ProofClose):
@@ -1042,8 +1045,8 @@ def _parse_document(text: str, path: str) -> S.Document:
                 continue
             if isinstance(node, S.ChainStart):
                 if proof.start is not None:
-                    problems.append(S.SyntaxProblem(node.span, "a proof has one chain; this line starts a second "
-                                                    "one (a step line starts with a relation such as `<=`)"))
+                    yield problem(S.SyntaxProblem(node.span, "a proof has one chain; this line starts a second "
+                                                  "one (a step line starts with a relation such as `<=`)"))
                     continue
                 proof.start = node.expr
                 proof.lines.append(node)
@@ -1052,41 +1055,45 @@ def _parse_document(text: str, path: str) -> S.Document:
                 continue
             if isinstance(node, S.ChainStep):
                 if proof.start is None:
-                    problems.append(S.SyntaxProblem(node.span, "a step needs an expression before it: "
-                                                    "start the chain with the first expression"))
+                    yield problem(S.SyntaxProblem(node.span, "a step needs an expression before it: "
+                                                  "start the chain with the first expression"))
                     continue
                 proof.steps.append(node)
                 proof.lines.append(node)
                 continue
             if isinstance(node, S.ProofOpen):
-                problems.append(S.SyntaxProblem(node.span, "`proof` inside a proof: close the first with `qed`"))
+                yield problem(S.SyntaxProblem(node.span, "`proof` inside a proof: close the first with `qed`"))
                 continue
             # any other statement ends the proof without `qed`
-            problems.append(S.SyntaxProblem(proof.span, "this proof has no `qed` before the next statement"))
+            yield problem(S.SyntaxProblem(proof.span, "this proof has no `qed` before the next statement"))
             proof = None
         if isinstance(node, S.ProofOpen):
             if theorem is None or theorem.proof is not None:
-                problems.append(S.SyntaxProblem(node.span, "`proof` must follow a `theorem` line"))
+                yield problem(S.SyntaxProblem(node.span, "`proof` must follow a `theorem` line"))
                 continue
             proof = S.Proof(node.span, [], None, [], [])
             theorem.proof = proof
             continue
         if isinstance(node, S.ProofClose):
-            problems.append(S.SyntaxProblem(node.span, "`qed` without a `proof`"))
+            yield problem(S.SyntaxProblem(node.span, "`qed` without a `proof`"))
             continue
         if isinstance(node, (S.ChainStart, S.ChainStep)):
-            problems.append(S.SyntaxProblem(node.span, "a proof step outside a proof: put it between "
-                                            "`proof` and `qed` after a theorem"))
+            yield problem(S.SyntaxProblem(node.span, "a proof step outside a proof: put it between "
+                                          "`proof` and `qed` after a theorem"))
             continue
         if isinstance(node, S.Have):
-            problems.append(S.SyntaxProblem(node.span, "`have` is for proofs; use `claim` outside a proof"))
+            yield problem(S.SyntaxProblem(node.span, "`have` is for proofs; use `claim` outside a proof"))
             continue
-        statements.append(node)
-        theorem = node if isinstance(node, S.Theorem) else None
+        if pending is not None:
+            yield STATEMENT, pending
+            pending = None
+        if isinstance(node, S.Theorem):
+            theorem = pending = node
+        else:
+            theorem = None
+            yield STATEMENT, node
     if proof is not None:
-        problems.append(S.SyntaxProblem(proof.span, "this proof has no `qed` before the end of the file"))
-    src_lines = text.split("\n")
-    for p in problems:
-        if not p.source_line and 0 < p.span.line <= len(src_lines):
-            p.source_line = src_lines[p.span.line - 1]
-    return S.Document(path, text, statements, problems)
+        yield problem(S.SyntaxProblem(proof.span, "this proof has no `qed` before the end of the file"))
+    if pending is not None:
+        yield STATEMENT, pending
+

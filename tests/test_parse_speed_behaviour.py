@@ -191,3 +191,18 @@ def test_spans_of_a_logical_line_over_several_physical_lines():
     claim = doc.statements[1]
     assert claim.span == S.Span(2, 1, 3, 26)
     assert claim.hints[0].span == S.Span(3, 17, 3, 26)
+
+
+def test_iter_document_yields_the_document_piece_by_piece():
+    text = ("let x : real\ntheorem t : x <= x + 1\nproof\n  x\n  <= x + 1\n  x = x\nqed\nqed\n"
+            "claim : x = (x\ntheorem u : x = x\nproof\n  x\n  = x\n")
+    doc = P.parse_document(text)
+    pieces = list(P.iter_document(text))
+    assert [n for k, n in pieces if k == P.STATEMENT] == doc.statements
+    assert [n for k, n in pieces if k == P.PROBLEM] == doc.problems
+    kinds = [(k, type(n).__name__) for k, n in pieces]
+    # a theorem comes after the problems inside its proof, with its proof attached
+    assert kinds.index(("statement", "Theorem")) > kinds.index(("problem", "SyntaxProblem"))
+    theorem = next(n for k, n in pieces if k == P.STATEMENT and isinstance(n, S.Theorem))
+    assert theorem.proof is not None and len(theorem.proof.steps) == 1
+    assert all(n.source_line for k, n in pieces if k == P.PROBLEM)
