@@ -128,21 +128,13 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         method = _prove_equal_with_signs(lhs, rhs, known)
         if method:
             return method, None
-        r = realarith.z3_decide(lhs, "=", rhs, premises, known, budget.Z3_RLIMIT, conds)
-        if r and r[0] == "proved":
-            return r[1], None
-        over_integers = _over_the_integers(lhs, rel, rhs, premises, known, conds, r)
-        if over_integers:
-            return over_integers
+        method, r = _z3(lhs, rel, rhs, premises, known, conds)
+        if method:
+            return method
         if r and r[0] == "candidate":
             candidate = r[1]
         return None, candidate
-    if rel in ("<", "<="):
-        d, srel = rhs - lhs, (">" if rel == "<" else ">=")
-    elif rel in (">", ">="):
-        d, srel = lhs - rhs, rel
-    else:  # !=
-        d, srel = lhs - rhs, "!="
+    d, srel = _sign_goal(lhs, rel, rhs)
     form = bounds.prove_sign(d, srel, known)
     if form is not None:
         return "signs and ranges of the terms (interval bounds)", None
@@ -158,12 +150,9 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
                 return r[1], None
             if r and r[0] == "counterexample":
                 candidate = r[1]
-    r = realarith.z3_decide(lhs, rel, rhs, premises, known, budget.Z3_RLIMIT, conds)
-    if r and r[0] == "proved":
-        return r[1], None
-    over_integers = _over_the_integers(lhs, rel, rhs, premises, known, conds, r)
-    if over_integers:
-        return over_integers
+    method, r = _z3(lhs, rel, rhs, premises, known, conds)
+    if method:
+        return method
     if r and r[0] == "candidate":
         if r[2] and all(isinstance(p, tuple) for p in premises):
             candidate = dict(candidate or r[1])
@@ -171,6 +160,29 @@ def prove_relation(lhs, rel, rhs, premises, known, time_left=NEVER, conds=()):
         elif candidate is None:
             candidate = r[1]
     return None, candidate
+
+
+def _sign_goal(lhs, rel, rhs):
+    """`lhs rel rhs` as `d srel 0`."""
+    if rel in ("<", "<="):
+        return rhs - lhs, (">" if rel == "<" else ">=")
+    if rel in (">", ">="):
+        return lhs - rhs, rel
+    return lhs - rhs, rel  # = and !=
+
+
+def _z3(lhs, rel, rhs, premises, known, conds):
+    """((method, None) or None, Z3's answer): Z3 over the reals, then, when its model
+    gives an integer name a fractional value, over the integers."""
+    r = realarith.z3_decide(lhs, rel, rhs, premises, known, budget.Z3_RLIMIT, conds)
+    if r and r[0] == "proved":
+        return (r[1], None), r
+    over_integers = _over_the_integers(lhs, rel, rhs, premises, known, conds, r)
+    if over_integers is None:
+        return None, r
+    if over_integers[0]:
+        return over_integers, r   # proved over the integers
+    return None, None             # Z3's model is no counterexample: drop it
 
 
 def _over_the_integers(lhs, rel, rhs, premises, known, conds, r):
@@ -276,7 +288,7 @@ def _cheap_proof(lhs, rel, rhs, known):
     if rel in ("=", "<=", ">=") and lhs == rhs:
         return "identical expressions"
     if rel in ("<", "<=", ">", ">="):
-        d, srel = (rhs - lhs, ">" if rel == "<" else ">=") if rel in ("<", "<=") else (lhs - rhs, rel)
+        d, srel = _sign_goal(lhs, rel, rhs)
         if bounds.prove_sign(d, srel, known) is not None:
             return "signs and ranges of the terms (interval bounds)"
     return None
