@@ -919,9 +919,9 @@ def parse_line(text: str, first_line: int):
 def _parse_chunk(text: str, first_line: int):
     """(`parse_line`'s answer, whether the fast path gave it)."""
     off = first_line - 1
-    lines = text.split("\n")
 
     def problem(line, col, msg):
+        lines = text.split("\n")
         src = lines[line - 1] if 0 < line <= len(lines) else ""
         return S.SyntaxProblem(S.Span(line + off, col, line + off, col + 1), msg, src)
 
@@ -948,6 +948,7 @@ def _parse_chunk(text: str, first_line: int):
         inner = err.orig_exc
         if isinstance(inner, SyntaxProblemError):
             sp = inner.span
+            lines = text.split("\n")
             src = lines[sp.line - off - 1] if 0 < sp.line - off <= len(lines) else ""
             return S.SyntaxProblem(sp, inner.message, src), False
         if isinstance(inner, RecursionError):
