@@ -1,11 +1,21 @@
-"""Benchmark: every file in proofs/, a generated 200-step file, and start-up time.
+"""Benchmark: the speed targets of the project, measured in one run.
 
-Run from the project root after installing:  python bench/run.py
-Wall times include process start-up, as a user sees them.
+Run from the project root after installing:  python bench/run.py  [--skip-big]
+
+Every wall time is a whole command (`python -m proofcheck …`, process start-up
+included, as a user sees it) and, where the target is a ratio, it is divided by
+`python -c "import sympy, lark"` timed in the same run (best of 3), so the figures
+compare across machines and loads. Every run passes `--no-cache` except the cached
+run of proofs/, which has its own cache directory (the first run fills it).
+
+Peak memory is the largest resident set of the command or any of its worker
+processes (os.wait4's ru_maxrss, as /usr/bin/time's %M).
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -14,61 +24,147 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import speed  # noqa: E402  (bench/speed.py: the generated files and the parser figure)
+
+BIG_BYTES = 5_000_000
+BIG_CLAIM = "claim : (x + 1)^2 = x^2 + 2*x + 1\n"
 
 
-def generated_file(steps: int = 200) -> str:
-    """A chain of `steps` small steps, alternating an expansion and a bound."""
-    k = steps // 2
-    out = ["let x, y : real", "let p : real, positive", "",
-           f"theorem long : (x + y)^2 + {k}*p >= 0", "proof", f"  (x + y)^2 + {k}*p"]
-    written = 0
-    while written < steps - 1:
-        out.append(f"    = x^2 + 2*x*y + y^2 + {k}*p")
-        k -= 1
-        out.append(f"    >= (x + y)^2 + {k}*p")
-        written += 2
-    out += ["    >= 0", "qed", ""]
-    return "\n".join(out)
-
-
-def run(args) -> tuple[float, dict | None]:
+def timed(cmd, timeout: float | None = None, stdout=subprocess.DEVNULL) -> tuple[float, int, float, int | None]:
+    """(wall seconds, peak RSS in KB, user+sys seconds, exit status or None when killed)."""
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "proofcheck", *args], capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=stdout, stderr=subprocess.DEVNULL)
+    deadline = None if timeout is None else t + timeout
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            p.kill()
+            pid, status, usage = os.wait4(p.pid, 0)
+            p.returncode = -9
+            return time.perf_counter() - t, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, None
+        time.sleep(0.005)
     wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, p.returncode
+
+
+def proofcheck(*args) -> list:
+    return [sys.executable, "-m", "proofcheck", *args]
+
+
+def best_of(n: int, cmd) -> float:
+    return min(timed(cmd)[0] for _ in range(n))
+
+
+def run_json(args, out: Path) -> tuple[float, dict | None]:
+    with open(out, "w", encoding="utf-8") as f:
+        wall = timed(proofcheck(*args, "--format", "json"), stdout=f)[0]
     try:
-        return wall, json.loads(p.stdout)
+        return wall, json.loads(out.read_text(encoding="utf-8"))
     except json.JSONDecodeError:
         return wall, None
 
 
+def chain_file(steps: int = 1000) -> str:
+    """One theorem whose chain has `steps` equality steps, all different."""
+    lines = ["let x, y : real", "theorem t : x^2 = x^2", "proof", "  x^2"]
+    for i in range(1, steps):
+        lines.append(f"    = (x + {i})^2 - {2 * i}*x - {i * i}" if i % 2 else f"    = x^2 + {i}*y - {i}*y")
+    lines += ["    = x^2", "qed", ""]
+    return "\n".join(lines)
+
+
+def claims_file(n: int = 1000, named: bool = True) -> str:
+    body = "".join(f"claim {f'c{i} ' if named else ''}: (x + {i})^2 = x^2 + {2 * i}*x + {i * i}\n"
+                   for i in range(1, n + 1))
+    return "let x : real\n" + body
+
+
 def main() -> int:
+    ap = argparse.ArgumentParser(description="proofcheck's speed targets, measured in one run")
+    ap.add_argument("--skip-big", action="store_true", help="leave out the 5 MB file")
+    ap.add_argument("--big-timeout", type=float, default=180.0, help="kill the 5 MB run after this many seconds")
+    args = ap.parse_args()
+    rows = []
+
+    def row(measure, value, target, met):
+        rows.append((measure, value, target, "yes" if met else "NO"))
+        print(f"  {measure}: {value}", file=sys.stderr, flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
-        trivial = Path(tmp) / "trivial.pf"
-        trivial.write_text("let x : real\nclaim c : x = x\n")
-        startup = min(run([str(trivial), "--format", "json"])[0] for _ in range(3))
-        print(f"start-up (a one-line file, best of 3): {startup:.3f} s")
-        gen = Path(tmp) / "generated_200_steps.pf"
-        gen.write_text(generated_file(200))
-        files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "proofs").rglob("*.pf")) + [str(gen)]
-        step_times = []
-        print(f"{'file':48} {'wall s':>7} {'steps':>6} {'median':>8} {'worst':>8}  verdicts")
-        for f in files:
-            wall, doc = run([f, "--format", "json"])
-            if doc is None:
-                print(f"{f:48} {wall:7.2f}  (no JSON output)")
-                continue
-            times = [s["seconds"] for fd in doc["files"] for it in fd["items"] for s in it["steps"]]
-            step_times += times
-            med = statistics.median(times) if times else 0.0
-            worst = max(times) if times else 0.0
-            summary = {k: v for k, v in doc["summary"].items() if k != "seconds" and v}
-            name = f if len(f) <= 48 else "…" + f[-47:]
-            print(f"{name:48} {wall:7.2f} {len(times):6d} {med:8.4f} {worst:8.4f}  {summary}")
-        wall, doc = run(["proofs", "--format", "json"])
-        print(f"whole of proofs/ in one run: {wall:.2f} s wall")
-        if step_times:
-            print(f"all steps: {len(step_times)}, median {statistics.median(step_times):.4f} s, "
-                  f"worst {max(step_times):.4f} s (per step, inside a worker)")
+        tmp = Path(tmp)
+        print("measuring (a few minutes)…", file=sys.stderr, flush=True)
+        base = best_of(3, [sys.executable, "-c", "import sympy, lark"])
+        row("python -c 'import sympy, lark' (best of 3)", f"{base:.3f} s", "reference", True)
+
+        one = tmp / "one_line.pf"
+        one.write_text("claim c : 1 + 1 = 2\n", encoding="utf-8")
+        startup = best_of(3, proofcheck("--no-cache", "--quiet", str(one)))
+        row("start-up, a one-line file (best of 3)", f"{startup:.3f} s = {startup / base:.2f}x", "<= 1.1x",
+            startup / base <= 1.1)
+
+        wall, doc = run_json(["--no-cache", "proofs"], tmp / "proofs.json")
+        proved = []
+        if doc is not None:
+            proved = [s["seconds"] for fd in doc["files"] for it in fd["items"] for s in it["steps"]
+                      if s["status"] == "proved"]
+        if proved:
+            med = statistics.median(proved)
+            row(f"median proved step, worker time ({len(proved)} steps of proofs/)", f"{med * 1000:.1f} ms",
+                "<= 4 ms", med <= 0.004)
+        else:
+            row("median proved step, worker time", "no JSON output", "<= 4 ms", False)
+        row("proofs/ cold (--no-cache)", f"{wall:.2f} s", "<= 4 s", wall <= 4.0)
+
+        cache_dir = tmp / "cache"
+        timed(proofcheck("--quiet", "--cache-dir", str(cache_dir), "proofs"))  # fills the cache
+        cached = timed(proofcheck("--quiet", "--cache-dir", str(cache_dir), "proofs"))[0]
+        row("proofs/ again, from the cache", f"{cached:.2f} s = {cached / startup:.2f}x start-up",
+            "<= 1.5x start-up", cached / startup <= 1.5)
+
+        chain = tmp / "chain_1000.pf"
+        chain.write_text(chain_file(1000), encoding="utf-8")
+        cwall = timed(proofcheck("--no-cache", "--quiet", str(chain)))[0]
+        row("a 1,000-step equality chain", f"{cwall:.2f} s = {cwall / base:.1f}x import", "<= 5 s", cwall <= 5.0)
+
+        named, unnamed = tmp / "named_1000.pf", tmp / "unnamed_1000.pf"
+        named.write_text(claims_file(1000, True), encoding="utf-8")
+        unnamed.write_text(claims_file(1000, False), encoding="utf-8")
+        nwall = timed(proofcheck("--no-cache", "--quiet", str(named)))[0]
+        uwall = timed(proofcheck("--no-cache", "--quiet", str(unnamed)))[0]
+        row("1,000 named claims / 1,000 unnamed", f"{nwall:.2f} s / {uwall:.2f} s = {nwall / uwall:.2f}x",
+            "<= 1.2x", nwall / uwall <= 1.2)
+
+        if not args.skip_big:
+            big = tmp / "big_5mb.pf"
+            n = BIG_BYTES // len(BIG_CLAIM)
+            big.write_text("let x : real\n" + BIG_CLAIM * n, encoding="utf-8")
+            bwall, rss_kb, _, status = timed(proofcheck("--no-cache", "--quiet", str(big)), timeout=args.big_timeout)
+            mb = rss_kb / 1024
+            if status is None:
+                row(f"5 MB file ({n:,} repeated claims)", f"killed after {bwall:.0f} s (peak {mb:.0f} MB)",
+                    "<= 60 s", False)
+            else:
+                row(f"5 MB file ({n:,} repeated claims)", f"{bwall:.1f} s (exit {status})", "<= 60 s",
+                    bwall <= 60.0)
+            row("5 MB file, peak memory (largest process)", f"{mb:.0f} MB", "<= 400 MB", mb <= 400)
+
+        lps = speed.parser_lines_per_second()
+        row("parser, 20,000-line mixed file (best of 3)", f"{lps:,.0f} lines/s",
+            f">= {speed.TARGET_LINES_PER_SECOND:,} lines/s", lps >= speed.TARGET_LINES_PER_SECOND)
+
+    widths = [max(len(r[i]) for r in rows + [("measure", "value", "target", "met?")]) for i in range(4)]
+    header = ("measure", "value", "target", "met?")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    met = sum(r[3] == "yes" for r in rows[1:])
+    print(f"{met} of {len(rows) - 1} targets met")
     return 0
 
 
