@@ -21,7 +21,14 @@ from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as S
-from .pretty import visible
+
+
+def visible(text: str) -> str:
+    """`pretty.visible`, imported when a message needs it: `pretty` imports SymPy
+    (a quarter of a second), which reading a file does not need."""
+    from .pretty import visible as shown
+    return shown(text)
+
 
 MAX_LINE_CHARS = 20_000
 # brackets inside one statement, and levels of the parse tree (a chain of `+`/`-`
