@@ -8,6 +8,7 @@ item, following the rules of docs/language.md (proofs, verdicts).
 from __future__ import annotations
 
 import difflib
+import gc
 import threading
 import time
 from contextlib import contextmanager
@@ -137,6 +138,17 @@ class FileChecker:
         return item
 
     def build(self):
+        # no cycle collection while reading: a full collection of a large heap can take
+        # seconds, and would count against a statement's time limit on a loaded machine
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            if was:
+                gc.enable()
+
+    def _build(self):
         for p in self.doc.problems:
             item = ItemResult("syntax", None, p.span, p.source_line.strip())
             item.own = Verdict(ERROR, "syntax", p.message)
