@@ -55,7 +55,11 @@ def checker_version() -> str:
 
 def _text(obj, memo: dict) -> str:
     if isinstance(obj, sp.Basic):
-        return sp.srepr(obj)
+        exprs = memo.setdefault("sympy", {})  # equal expressions (a claim written 1,000 times) print once
+        text = exprs.get(obj)
+        if text is None:
+            text = exprs[obj] = sp.srepr(obj)
+        return text
     if isinstance(obj, Verdict):  # a first-pass verdict inside a suggestion task: not its time
         return f"Verdict({obj.status!r},{obj.method!r},{obj.message!r},{_text(obj.counterexample, memo)}," \
                f"{_text(obj.detail, memo)})"
