@@ -577,13 +577,24 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
     return results
 
 
-def check_text(text: str, path: str, options: Options, runner, cache=None) -> FileResult:
+class TooManySteps(Exception):
+    """More obligations than a caller allows (the grader's per-submission budget)."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(f"{count} steps to check, over the limit of {limit}")
+        self.count, self.limit = count, limit
+
+
+def check_text(text: str, path: str, options: Options, runner, cache=None, max_tasks: int | None = None) -> FileResult:
     """Check a file. `cache`: a cache.VerdictCache, or None to decide everything
-    (identical tasks within the file are decided once either way)."""
+    (identical tasks within the file are decided once either way). With `max_tasks`,
+    a file with more obligations raises TooManySteps before anything is decided."""
     started = time.monotonic()
     doc = parse_document(text, path)
     checker = FileChecker(doc, options)
     checker.build()
+    if max_tasks is not None and len(checker.tasks) > max_tasks:
+        raise TooManySteps(len(checker.tasks), max_tasks)
     results = []
     if checker.tasks:
         results = decide_tasks(checker.tasks, runner, options, cache)

@@ -33,6 +33,7 @@ from .parse import BOM, parse_document
 from .verdict import CHECKED, ERROR, PROVED
 
 MAX_BYTES = 1_000_000
+MAX_STEPS = 400
 MISSING, ALTERED = "missing", "altered"  # grading statuses beside the five verdicts
 _SKIP_FIELDS = {"span", "name_span", "text", "implicit", "lines", "source_line"}
 
@@ -84,7 +85,10 @@ def _source(text_lines, span: S.Span) -> str:
 
 @dataclass
 class Outline:
-    """What a document declares and states, by name, as parsed."""
+    """What a document declares and states, by name, as parsed. Where a name is
+    declared or assumed twice, the first counts (as for the checker, which reports
+    the second as an error) and the name is listed in `repeated`."""
+    repeated: dict = field(default_factory=dict)      # name -> line of its second declaration
     declarations: dict = field(default_factory=dict)  # name -> (shape, text, line)
     assumptions: dict = field(default_factory=dict)   # name -> (shape, text, line)
     theorems: dict = field(default_factory=dict)      # name -> S.Theorem
@@ -95,21 +99,35 @@ class Outline:
 def outline(doc: S.Document) -> Outline:
     o = Outline()
     lines = doc.text.split("\n")
+    seen: set = set()
+
+    def first(name, line) -> bool:
+        """True the first time a name is declared or assumed; later times are recorded."""
+        if name in seen:
+            o.repeated.setdefault(name, line)
+            return False
+        seen.add(name)
+        return True
+
     for st in doc.statements:
         text = _source(lines, st.span).strip()
         if isinstance(st, S.Let):
             kinds = tuple(sorted(a for a, _ in st.assumptions))
             for n in st.names:
-                o.declarations[n] = (("let", st.type_name, shape(st.type_args), kinds), text, st.span.line)
+                if first(n, st.span.line):
+                    o.declarations[n] = (("let", st.type_name, shape(st.type_args), kinds), text, st.span.line)
         elif isinstance(st, S.Fun):
             for n in st.names:
-                o.declarations[n] = (("fun", st.domain, st.codomain), text, st.span.line)
+                if first(n, st.span.line):
+                    o.declarations[n] = (("fun", st.domain, st.codomain), text, st.span.line)
         elif isinstance(st, S.Def):
-            o.declarations[st.name] = (("def", tuple(st.params or ()), shape(st.body)), text, st.span.line)
-            o.defs[st.name] = st
+            if first(st.name, st.span.line):
+                o.declarations[st.name] = (("def", tuple(st.params or ()), shape(st.body)), text, st.span.line)
+                o.defs[st.name] = st
         elif isinstance(st, S.Assume):
-            o.assumptions[st.name] = (shape(st.formula), text, st.span.line)
-            o.facts[st.name] = st
+            if first(st.name, st.span.line):
+                o.assumptions[st.name] = (shape(st.formula), text, st.span.line)
+                o.facts[st.name] = st
         elif isinstance(st, S.Theorem):
             o.theorems.setdefault(st.name, st)
             o.facts.setdefault(st.name, st)
@@ -198,6 +216,7 @@ class Rules:
     strict: bool = False                    # only `proved` earns the points
     partial: Fraction = Fraction(1, 2)      # share of the points partial credit can reach
     max_bytes: int = MAX_BYTES
+    max_steps: int = MAX_STEPS              # obligations per submission: a counted bound on grading time
 
 
 # ------------------------------------------------------------------- reading
@@ -282,6 +301,14 @@ def grade_document(assignment: Assignment, text: str, path: str, file_result, ru
             changed_assume[name] = f"assumption changed: the assignment assumes `{asg_text}`, the submission " \
                                    f"`{mine[1]}`"
     added_assume = {n for n in sub.assumptions if n not in asg.assumptions}
+    for name, line in sub.repeated.items():
+        # declared (or assumed) twice: whichever copy a reader looks at, it is not the assignment's
+        why = f"`{name}` is declared or assumed twice (the second time on line {line}); the assignment's " \
+              f"declaration must stand alone"
+        if name in asg.assumptions:
+            changed_assume[name] = why
+        else:
+            changed_decl[name] = why
 
     items: dict = {}
     for it in (file_result.items if file_result else []):
@@ -343,7 +370,10 @@ def _grade_theorem(at: AssignedTheorem, sub: Outline, item, lines, changed_decl,
         return zero(status, f"the proof relies on a fact that is not proved: the step at line {st.span.line} "
                             f"{st.verdict.message}", steps)
     good = {PROVED} if rules.strict else {PROVED, CHECKED}
-    chain = [st for st in item.steps if st.verdict is not None]
+    # a step that rewrites an expression into itself (`= E` after `E`) is no progress:
+    # it counts neither way, or padding a wrong proof with them would earn points
+    chain = [st for st in item.steps if st.verdict is not None
+             and not (st.relation == "=" and st.verdict.method.startswith("identical"))]
     share = Fraction(sum(1 for st in chain if st.verdict.status in good), len(chain)) if chain else Fraction(0)
     score = _fraction_round(at.points * rules.partial * share)
     if chain:
@@ -359,13 +389,21 @@ def ungradable(assignment: Assignment, path: str, why: str) -> StudentGrade:
 
 def grade_file(assignment: Assignment, path: str, options, runner, rules: Rules, cache=None) -> StudentGrade:
     """Read, check and grade one submission; never raises for what a student wrote."""
-    from .check import check_text
     text, why = read_submission(path, rules)
     if text is None:
         return ungradable(assignment, path, why)
+    return grade_text(assignment, text, path, options, runner, rules, cache)
+
+
+def grade_text(assignment: Assignment, text: str, path: str, options, runner, rules: Rules,
+               cache=None) -> StudentGrade:
+    """Check and grade a submission already read (also on Dask workers)."""
+    from .check import TooManySteps, check_text
     try:
-        result = check_text(text, path, options, runner, cache=cache) if cache is not None else \
-            check_text(text, path, options, runner)
+        result = check_text(text, path, options, runner, cache, max_tasks=rules.max_steps)
+    except TooManySteps as too_many:
+        return ungradable(assignment, path, f"the submission has {too_many.count} steps to check, over the "
+                          f"limit of {too_many.limit} (a bound on grading time; the course can raise it)")
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - one submission must not stop the class

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--max-bytes", type=int, default=1_000_000, metavar="N",
                    help="larger submissions score 0 (default 1000000)")
+    p.add_argument("--max-steps", type=int, default=400, metavar="N",
+                   help="submissions with more steps to check score 0 (default 400; bounds grading time)")
     p.add_argument("--no-cache", action="store_true", help="decide every step again")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="the verdict cache (default: .proofcheck-cache in the working directory)")
@@ -85,7 +87,7 @@ def main(argv) -> int:
         parser.error("--gradescope and --prairielearn write the results of one submission; give exactly one")
 
     from .check import Options
-    rules = Rules(strict=args.strict, partial=args.partial, max_bytes=args.max_bytes)
+    rules = Rules(strict=args.strict, partial=args.partial, max_bytes=args.max_bytes, max_steps=args.max_steps)
     options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
     started = time.monotonic()
     if args.dask:

@@ -193,15 +193,7 @@ def _grade_payload(payload, assignments, runners, caches, check_text, Runner):
             from .cache import VerdictCache
             caches[cache_dir] = VerdictCache(cache_dir)
         cache = caches[cache_dir]
-    # as grade.grade_file does after reading the file
-    try:
-        result = check_text(text, path, options, runners[jobs], cache=cache)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - one submission must not stop the class
-        return grade.ungradable(assignment, path, f"the submission could not be checked ({type(exc).__name__}); "
-                                f"please report this")
-    return grade.grade_document(assignment, text, path, result, rules)
+    return grade.grade_text(assignment, text, path, options, runners[jobs], rules, cache)
 
 
 def _main(argv) -> int:

@@ -182,3 +182,34 @@ def test_a_theorem_stated_twice_scores_zero(grade):
     g, th = grade(HEAD + COMPOSITION.replace("by lip_f", "") + altered + SUM_RULE)
     assert th["composition"].score == 0 and "2 times" in th["composition"].reason
     assert th["sum_rule"].score == 3
+
+
+def test_a_name_declared_twice_cannot_smuggle_in_another_meaning(grade):
+    # a fake assumption first, the assignment's exact line second
+    fake = PERFECT.replace("assume lip_g :", "assume lip_g : forall u, v: |g(u) - g(v)| <= 0\nassume lip_g :", 1)
+    g, th = grade(fake)
+    assert th["composition"].score == 0 and "twice" in th["composition"].reason
+    # a stronger declaration first
+    fake = PERFECT.replace("let L_f, L_g : real, nonneg", "let L_f, L_g : real, positive\nlet L_f, L_g : real, nonneg")
+    g, th = grade(fake)
+    assert g.total == 0 and all("twice" in t.reason for t in th.values())
+    # a definition standing in for a variable
+    fake = PERFECT.replace("let x, y : real", "def x = 0\nlet x, y : real")
+    g, th = grade(fake)
+    assert g.total == 0
+
+
+def test_padding_a_wrong_proof_with_trivial_steps_earns_nothing(grade):
+    padded = HEAD + """theorem composition [2] : |g(f(x)) - g(f(y))| <= L_g*L_f*|x - y|
+proof
+  |g(f(x)) - g(f(y))|
+    <= L_g*L_f*|x - y|
+""" + "    = L_g*L_f*|x - y|\n" * 30 + "qed\n" + SUM_RULE
+    g, th = grade(padded)
+    assert th["composition"].status != "proved" and th["composition"].score == 0
+
+
+def test_too_many_steps_is_not_graded(grade):
+    many = PERFECT + "".join(f"claim c{i} : x^2 + {i} >= 0\n" for i in range(30))
+    g, th = grade(many, Rules(max_steps=20))
+    assert not g.gradable and "over the limit of 20" in g.message

@@ -56,7 +56,7 @@ fun f : real -> real
 theorem square [2] : (a + b)^2 = a^2 + 2*a*b + b^2
 proof
   (a + b)^2
-    = (a + b)*(a + b)
+    = a*(a + b) + b*(a + b)
     = a^2 + b^2 + a*b + a*b + 0*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a + 0*b*b*b*b
     = a^2 + 2*a*b + b^2 + a*b
     = a^2 + 2*a*b + b^2
