@@ -127,8 +127,10 @@ def test_a_slip_costs_partial_credit(grade):
     g, th = grade(text)
     t = th["sum_rule"]
     assert t.status == "refuted"
-    good = sum(1 for s in t.steps if s["status"] in ("proved", "checked"))
-    assert abs(t.score - Fraction(3, 2) * Fraction(good, len(t.steps))) <= Fraction(1, 200) and 0 < t.score < 3
+    # steps that rewrite an expression into itself count neither way
+    counted = [s for s in t.steps if not (s["relation"] == "=" and s["method"].startswith("identical"))]
+    good = sum(1 for s in counted if s["status"] in ("proved", "checked"))
+    assert abs(t.score - Fraction(3, 2) * Fraction(good, len(counted))) <= Fraction(1, 200) and 0 < t.score < 3
     g, th = grade(text, Rules(partial=Fraction(0)))
     assert th["sum_rule"].score == 0
 
