@@ -589,21 +589,10 @@ def check_text(text: str, path: str, options: Options, runner, cache=None, max_t
     """Check a file. `cache`: a cache.VerdictCache, or None to decide everything
     (identical tasks within the file are decided once either way). With `max_tasks`,
     a file with more obligations raises TooManySteps before anything is decided."""
-    started = time.monotonic()
-    doc = parse_document(text, path)
-    checker = FileChecker(doc, options)
-    checker.build()
-    if max_tasks is not None and len(checker.tasks) > max_tasks:
-        raise TooManySteps(len(checker.tasks), max_tasks)
-    results = []
-    if checker.tasks:
-        results = decide_tasks(checker.tasks, runner, options, cache)
-    checker.finish(results)
-    status = weakest(item.status for item in checker.items) if checker.items else PROVED
-    return FileResult(path, checker.items, round(time.monotonic() - started, 4), status, text.split("\n"), doc)
+    return check_files([(path, text)], options, runner, cache, max_tasks=max_tasks)[0]
 
 
-def check_files(texts, options: Options, runner, cache=None, on_error=None) -> list:
+def check_files(texts, options: Options, runner, cache=None, on_error=None, max_tasks: int | None = None) -> list:
     """Check several files with one pool of workers: every file is read first, then
     all their steps are decided together (so both workers stay busy from the first
     file to the last), then each file is settled. Results in the order given.
@@ -617,6 +606,8 @@ def check_files(texts, options: Options, runner, cache=None, on_error=None) -> l
             doc = parse_document(text, path)
             checker = FileChecker(doc, options)
             checker.build()
+            if max_tasks is not None and len(checker.tasks) > max_tasks:
+                raise TooManySteps(len(checker.tasks), max_tasks)
             built.append((path, text, doc, checker, time.monotonic() - started, None))
         except (KeyboardInterrupt, SystemExit):
             raise

@@ -501,17 +501,22 @@ def _simplicity(v: Fraction) -> int:
 def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
     """Simpler values that still break the step (each one certified like any point).
     At most len(symbols) * (len(SIMPLE) + len(SHRINK_DIGITS)) evaluations."""
+    def breaks(s, v):
+        """The point with s = v, when it is admissible and still breaks the step."""
+        cand = dict(point)
+        cand[s] = v
+        if not sampler.admissible(cand):
+            return None
+        r = _evaluate(p, sampler, cand, fixed)
+        return (cand, r[1], r[2]) if r is not None and r[0] == "violated" else None
+
     for s in sampler.symbols:
         for v in SIMPLE:
             if _simplicity(v) >= _simplicity(point[s]):
                 break
-            cand = dict(point)
-            cand[s] = v
-            if not sampler.admissible(cand):
-                continue
-            r = _evaluate(p, sampler, cand, fixed)
-            if r is not None and r[0] == "violated":
-                point, info, shown = cand, r[1], r[2]
+            found = breaks(s, v)
+            if found:
+                point, info, shown = found
                 break
     # long fractions (critical points, local search): the shortest nearby one that still breaks it
     for s in sampler.symbols:
@@ -522,13 +527,9 @@ def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
             cand_v = v.limit_denominator(10 ** k)
             if cand_v == v or _simplicity(cand_v) >= _simplicity(v):
                 break
-            cand = dict(point)
-            cand[s] = cand_v
-            if not sampler.admissible(cand):
-                continue
-            r = _evaluate(p, sampler, cand, fixed)
-            if r is not None and r[0] == "violated":
-                point, info, shown = cand, r[1], r[2]
+            found = breaks(s, cand_v)
+            if found:
+                point, info, shown = found
                 break
     return point, info, shown
 
