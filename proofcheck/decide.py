@@ -539,7 +539,8 @@ def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> 
     rej = _cited_facts_contradict(task, step_exprs, premises, known)
     if rej is not None:
         who = rej.reason.split(":")[0]
-        return Verdict(UNKNOWN, "", f"{who}: no values satisfy them all, so nothing can be concluded from "
+        return Verdict(UNKNOWN, "cited facts (Z3: they contradict each other)",
+                       f"{who}: no values satisfy them all, so nothing can be concluded from "
                        f"them, neither this step nor its negation", detail={"gate": rej.kind})
     if task.uncited and not outcome.message.startswith("undefined"):
         step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]

@@ -2,7 +2,7 @@
 
 SymPy's `simplify` can hang and solvers ignore their own time limits, so every
 task runs in a forked worker with a memory limit; a task that runs past its time
-limit is answered `unknown` ("timed out after N s"), its worker is killed and a
+limit is answered `unknown` ("time limit: no verdict within N s"), its worker is killed and a
 fresh one takes its place. Two workers by default, one per core.
 """
 from __future__ import annotations
@@ -138,7 +138,7 @@ class Runner:
                 if now > w.started + w.limit:
                     busy.pop(conn)
                     index = w.task
-                    results[index] = Verdict(UNKNOWN, "limits", f"timed out after {w.limit:g} s",
+                    results[index] = Verdict(UNKNOWN, "limits", f"time limit: no verdict within {w.limit:g} s (a safety net; raise it with --timeout)",
                                              seconds=round(now - w.started, 4))
                     if on_result:
                         on_result(index, results[index])

@@ -4,7 +4,7 @@ A portfolio of exact SymPy transformations, cheapest first. Each one turns the
 difference `lhs - rhs` into an expression equal to it wherever it is defined;
 reaching 0 proves the equality there (the domain is checked separately). No
 numeric step is involved, and `expr.equals` is never used (it can answer False
-for equal expressions, BACKENDS.md).
+for equal expressions: sympy/sympy#29781).
 """
 from __future__ import annotations
 

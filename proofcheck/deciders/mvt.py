@@ -1,4 +1,4 @@
-"""The mean value rule (LANGUAGE.md §6, `mvt`).
+"""The mean value rule (the built-in fact `mvt`, docs/language.md).
 
 From a cited fact bounding a derivative for every real t, `|d/dt h(t)| <= L` or
 `c <= d/dt h(t) <= C` (then L = max(|c|, |C|)), a step `|h(a) - h(b)| <= R`
