@@ -8,9 +8,14 @@ reads an old verdict). Positions are not part of the key, so thirty students who
 write the same step share one decision, and the seed of a step's random points
 is derived from its content for the same reason (`content_seed`).
 
+A whole file is stored too, settled, under a hash of its text, the options that
+change verdicts (time limit, seed) and the checker's version: a second run of an
+unchanged file reads its report without parsing it or loading SymPy.
+
 Verdicts that depend on the machine (`unknown` because the time limit ran out, a
-crash of the checker) are never stored. Storage is one SQLite file,
-`.proofcheck-cache/verdicts.sqlite3` in the working directory by default.
+crash of the checker) are never stored, nor is a file that has one. Storage is
+one SQLite file, `.proofcheck-cache/verdicts.sqlite3` in the working directory by
+default.
 """
 from __future__ import annotations
 
@@ -22,8 +27,6 @@ import sqlite3
 import zlib
 from fractions import Fraction
 from pathlib import Path
-
-import sympy as sp
 
 from .verdict import Verdict
 
@@ -54,6 +57,7 @@ def checker_version() -> str:
 
 
 def _text(obj, memo: dict) -> str:
+    import sympy as sp  # here, not at the top: a file answered whole from the cache never needs SymPy
     if isinstance(obj, sp.Basic):
         exprs = memo.setdefault("sympy", {})  # equal expressions (a claim written 1,000 times) print once
         text = exprs.get(obj)
@@ -132,7 +136,40 @@ class VerdictCache:
             self.db = sqlite3.connect(str(self.path), timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, result BLOB NOT NULL)")
         return self.db
+
+    # -- whole files
+    @staticmethod
+    def file_key(text: str, options) -> str:
+        return hashlib.sha256(f"file\n{checker_version()}\n{options.timeout!r}\n{options.seed}\n{text}"
+                              .encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get_file(self, path: str, text: str, options):
+        """The stored FileResult of this text, or None."""
+        from .results import from_json
+        try:
+            row = self._open().execute("SELECT result FROM files WHERE key = ?",
+                                       (self.file_key(text, options),)).fetchone()
+            if row is None:
+                return None
+            return from_json(json.loads(zlib.decompress(row[0])), path, text)
+        except (sqlite3.Error, OSError, ValueError, KeyError, TypeError, zlib.error):
+            return None  # an unreadable entry is a missing one
+
+    def put_file(self, text: str, options, result) -> None:
+        """Store a settled FileResult, unless a verdict in it depends on this run."""
+        from .results import NotStorable, machine_dependent, to_json
+        if machine_dependent(result):
+            return
+        try:
+            blob = zlib.compress(json.dumps(to_json(result), separators=(",", ":")).encode(), 6)
+            db = self._open()
+            with db:
+                db.execute("INSERT OR REPLACE INTO files (key, result) VALUES (?, ?)",
+                           (self.file_key(text, options), blob))
+        except (NotStorable, sqlite3.Error, OSError, TypeError, ValueError):
+            pass
 
     def get_many(self, keys) -> dict:
         keys = list(dict.fromkeys(keys))

@@ -13,8 +13,6 @@ import threading
 import time
 from contextlib import contextmanager
 import zlib
-from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy as sp
 
@@ -24,56 +22,8 @@ from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fac
 from . import budget, gate
 from .obligations import DomainTask, EqualTask, StepTask
 from .parse import parse_document
-from .verdict import CHECKED, ERROR, ORDER, PROVED, UNKNOWN, Verdict, weakest
-
-
-@dataclass
-class Options:
-    timeout: float = 5.0
-    seed: int = 0
-    strict: bool = False
-    jobs: int | None = None
-
-
-@dataclass
-class StepResult:
-    span: S.Span
-    relation: str
-    lhs: str
-    rhs: str
-    hints: list
-    verdict: Verdict | None = None
-    task: int | None = None
-    cited: list = field(default_factory=list)      # the Fact objects cited
-    in_scope: dict = field(default_factory=dict)   # name -> Fact, for suggested citations
-
-
-@dataclass
-class ItemResult:
-    kind: str                    # claim, have, theorem, assume, declaration, syntax
-    name: str | None
-    span: S.Span
-    text: str
-    steps: list = field(default_factory=list)
-    status: str = PROVED
-    message: str = ""
-    method: str = ""
-    points: Fraction | None = None
-    own: Verdict | None = None   # a verdict for the item itself (errors, chain check, no proof)
-    parts: list = field(default_factory=list)  # other items whose verdicts count (haves)
-    match_tasks: list = field(default_factory=list)
-    match_info: dict = field(default_factory=dict)
-    domain_tasks: list = field(default_factory=list)  # theorems: is the statement defined everywhere?
-
-
-@dataclass
-class FileResult:
-    path: str
-    items: list
-    seconds: float = 0.0
-    status: str = PROVED
-    lines: list = field(default_factory=list)
-    doc: object = None  # the parsed document (syntax.Document), for readers that need the tree
+from .results import FileResult, ItemResult, Options, StepResult  # noqa: F401 - re-exported
+from .verdict import CHECKED, ERROR, ORDER, PROVED, UNKNOWN, Verdict, follows_message, weakest
 
 
 # ------------------------------------------------------------------- relations
@@ -170,7 +120,8 @@ class FileChecker:
                 why = {budget.OutOfTime: f"reading it took longer than the time limit ({self.options.timeout:g} s)",
                        RecursionError: "it is nested too deeply to read",
                        MemoryError: "reading it ran out of memory"}[type(exc)]
-                self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
+                item = self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
+                item.own.method = "limits"  # a bound of this run, not a fact about the text
                 self._remember_failed(st)
         self.items.sort(key=lambda it: (it.span.line, it.span.column))
 
@@ -508,7 +459,6 @@ class FileChecker:
         return self._settled_status(item)
 
     def _settled_step(self, st: StepResult) -> Verdict:
-        from .decide import follows_message
         v = st.verdict
         if "suggested" in v.detail:
             # suggest only facts that are themselves proved (a refuted claim proves too much)

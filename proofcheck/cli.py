@@ -66,26 +66,16 @@ def _fixed_hash_seed(argv) -> None:
             pass  # no re-exec: still correct, only the hash seed is random
 
 
-def _check_file(text, path, options, runner, cache=None):
-    """check_text, but a bug on one file must not end the report of the others."""
-    from .check import check_text
-    try:
-        return check_text(text, path, options, runner, cache)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - e.g. a time limit or a bug: report it on this file
-        return _file_error(path, text, exc)
-
-
 def _file_error(path, text, exc):
     """A file that could not be checked at all, as one error item."""
-    from .check import FileResult, ItemResult
-    from .syntax import Span
+    from .results import FileResult, ItemResult
+    from .span import Span
     from .verdict import ERROR, Verdict
     item = ItemResult("file", None, Span(1, 1, 1, 2), "")
     why = "it took longer than the time limit" if type(exc).__name__ == "OutOfTime" else \
         f"an internal error ({type(exc).__name__}); please report it"
-    item.own = Verdict(ERROR, "", f"this file could not be checked: {why}")
+    item.own = Verdict(ERROR, "limits" if type(exc).__name__ == "OutOfTime" else "internal",
+                       f"this file could not be checked: {why}")
     item.status, item.message = ERROR, item.own.message
     return FileResult(path, [item], 0.0, ERROR, text.split("\n"))
 
@@ -113,6 +103,40 @@ def open_cache(args):
         return None
     from .cache import DEFAULT_DIR, VerdictCache
     return VerdictCache(args.cache_dir or DEFAULT_DIR)
+
+
+def _checked(texts, options, jobs, cache) -> list:
+    """FileResults in the order of `texts`: an unchanged file read whole from the
+    cache (no parsing, no SymPy: the checker is imported only when a file needs it),
+    the others checked together on one pool of workers, then stored."""
+    results = [cache.get_file(path, text, options) if cache is not None else None for path, text in texts]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if todo:
+        from .check import check_files
+        from .runner import Runner
+        with Runner(jobs) as runner:
+            fresh = check_files([texts[i] for i in todo], options, runner, cache, on_error=_file_error)
+        for i, r in zip(todo, fresh):
+            results[i] = r
+            if cache is not None:
+                cache.put_file(texts[i][1], options, r)
+    return results
+
+
+def run() -> None:
+    """The console command. Checking ends with os._exit: Python's own shutdown
+    (freeing SymPy's caches object by object) costs 0.1 s and decides nothing;
+    by then every output is flushed, the cache closed and every worker stopped.
+    `grade` and `lsp` (Dask clusters, servers) end the ordinary way."""
+    if sys.argv[1:2] in (["grade"], ["lsp"]):
+        raise SystemExit(main())
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code if isinstance(code, int) else 1)
 
 
 def main(argv=None) -> int:
@@ -149,16 +173,12 @@ def main(argv=None) -> int:
     for path, why in problems:
         _write(f"proofcheck: {path}: {why}", sys.stderr)
 
-    from .check import Options
-    from .runner import Runner
+    from .results import Options
     from .verdict import passes
     options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
-    results = []
     cache = open_cache(args)
     try:
-        with Runner(args.jobs) as runner:
-            from .check import check_files
-            results = check_files(texts, options, runner, cache, on_error=_file_error)
+        results = _checked(texts, options, args.jobs, cache)
     finally:
         if cache is not None:
             cache.close()

@@ -20,7 +20,7 @@ from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
 from .elaborate import FAnd, Rel, node_count
 from .obligations import DomainTask, EqualTask, StepTask
 from .syntax import FLIP
-from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
+from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict, follows_message
 
 QUICK_POINTS = 40
 DEEP_POINTS = 160
@@ -506,12 +506,6 @@ def _follows_from(names, otherwise: Verdict) -> Verdict:
     only names of facts that hold (a refuted claim proves too much), and falls back
     to `otherwise` when none is left."""
     return Verdict(UNKNOWN, "", follows_message(names), detail={"suggested": list(names), "otherwise": otherwise})
-
-
-def follows_message(names) -> str:
-    listed = ", ".join(f"`{n}`" for n in names)
-    return (f"not proved from what is cited, but proved once {listed} is added: cite it with "
-            f"`by {', '.join(names)}`")
 
 
 def _cited_facts_contradict(task, step_exprs, premises, known):

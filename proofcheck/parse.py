@@ -26,7 +26,7 @@ from . import syntax as S
 def visible(text: str) -> str:
     """`pretty.visible`, imported when a message needs it: `pretty` imports SymPy
     (a quarter of a second), which reading a file does not need."""
-    from .pretty import visible as shown
+    from .textutil import visible as shown
     return shown(text)
 
 

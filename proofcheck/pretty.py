@@ -1,18 +1,19 @@
 """Formulas printed the way they are written in .pf files: |x|, x^2, sqrt(x),
 sum(i = 1..n, E), A[i, j] (1-based), A^T, inv(A), d/dx E.
 
-Also `visible(text)`: user text for a message, with control and invisible
-characters shown as escapes (`\\x00`, `\\u202e`), so that what a report prints
+`visible(text)` (textutil.py, re-exported here): user text for a message, with
+control and invisible characters shown as escapes, so that what a report prints
 is what the file contains.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
+
+from .textutil import visible  # noqa: F401 - used here, and re-exported for the message builders
 
 # integers with more digits than this are printed shortened (Python refuses to
 # print an int of more than 4300 digits, and no message needs them)
@@ -21,23 +22,6 @@ MAX_SHOWN_DIGITS = 40
 # names SymPy invents for bound indices: canonical() makes `_i0_1`
 _CANONICAL_INDEX = re.compile(r"_i\d+_\d+")
 _INDEX_NAMES = ("i", "j", "k", "l", "p", "q", "r", "s")
-
-
-def visible(text: str) -> str:
-    """`text` with control and invisible characters escaped (`\\x00`, `\\u200b`);
-    tabs are shown as spaces. The result is printable on one line."""
-    out = []
-    for ch in text:
-        if ch == "\t":
-            out.append(" ")
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (cat == "Zs" and ch != " "):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def short_int(n: int) -> str:

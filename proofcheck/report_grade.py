@@ -12,7 +12,7 @@ import json
 from fractions import Fraction
 
 from .grade import ALTERED, MISSING, as_number
-from .pretty import visible
+from .textutil import visible
 from .verdict import CHECKED, ERROR, MARKS, PROVED, REFUTED, UNKNOWN
 
 GRADE_VERSION = 1

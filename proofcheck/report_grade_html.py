@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .grade import ALTERED, MISSING, as_number
-from .pretty import visible
+from .textutil import visible
 from .report_grade import GRADE_MARKS
 from .verdict import CHECKED, ERROR, ORDER, PROVED, REFUTED, UNKNOWN
 

@@ -51,7 +51,8 @@ def file_document(fr) -> dict:
             if v is not None and v.status != PROVED:
                 msg = v.message or v.status
                 diagnostics.append(_diagnostic(st.span, v.status, f"{v.status}: {msg}", v.method))
-    return {"path": fr.path, "status": fr.status, "seconds": fr.seconds, "items": items,
+    return {"path": fr.path, "status": fr.status, "seconds": fr.seconds,
+            "cached": bool(getattr(fr, "cached", False)), "items": items,
             "diagnostics": diagnostics}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .pretty import visible
+from .textutil import visible
 from .verdict import CHECKED, ERROR, MARKS, PROVED, REFUTED, UNKNOWN
 
 COLORS = {PROVED: "32", CHECKED: "36", REFUTED: "31", UNKNOWN: "33", ERROR: "35"}
@@ -102,7 +102,8 @@ def render_file(fr, style: Style, quiet: bool = False) -> str:
             if v.status != PROVED:
                 out += _failure_lines(v, "          ")
     c = counts(fr.items)
-    out.append(f"{fr.path}: {format_counts(c)} ({fr.seconds:.2f} s)")
+    when = "from the cache" if getattr(fr, "cached", False) else f"{fr.seconds:.2f} s"
+    out.append(f"{fr.path}: {format_counts(c)} ({when})")
     return "\n".join(out)
 
 

@@ -8,17 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .span import Span  # noqa: F401 - re-exported: every node has one
 
 # `a R b` read from the right: `b FLIP[R] a`
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-
-
-@dataclass(frozen=True)
-class Span:
-    line: int
-    column: int
-    end_line: int
-    end_column: int
 
 
 # ----------------------------------------------------------------- expressions

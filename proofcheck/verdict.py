@@ -27,3 +27,10 @@ def weakest(statuses) -> str:
 
 def passes(status: str, strict: bool) -> bool:
     return status == PROVED or (status == CHECKED and not strict)
+
+
+def follows_message(names) -> str:
+    """The suggestion for a step that holds once facts in scope are cited."""
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (f"not proved from what is cited, but proved once {listed} is added: cite it with "
+            f"`by {', '.join(names)}`")

@@ -95,3 +95,66 @@ def test_the_command_uses_the_cache_and_no_cache_skips_it(tmp_path):
     steps = lambda d: [(s["status"], s["message"]) for it in d["files"][0]["items"] for s in it["steps"]]  # noqa: E731
     assert steps(cold) == steps(warm)
     assert all(s["seconds"] == 0.0 for it in warm["files"][0]["items"] for s in it["steps"])
+    assert warm["files"][0]["cached"] is True and cold["files"][0]["cached"] is False
+
+
+# ---------------------------------------------------------------- whole files
+def everything(result):
+    """All a report shows of a file, except times."""
+    def item(it):
+        return (it.kind, it.name, it.span, it.text, it.status, it.message, it.method, it.points,
+                None if it.own is None else (it.own.status, it.own.method, it.own.message),
+                [(st.span, st.relation, st.lhs, st.rhs, st.hints, st.verdict.status, st.verdict.method,
+                  st.verdict.message, st.verdict.counterexample) for st in it.steps if st.verdict],
+                [p.status for p in it.parts])
+    return [item(it) for it in result.items], result.status
+
+
+def test_an_unchanged_file_is_read_whole_with_every_verdict_and_value(runner, tmp_path):
+    text = (ROOT / "proofs" / "mistakes.pf").read_text(encoding="utf-8")
+    c = VerdictCache(tmp_path)
+    first = check_text(text, "m.pf", Options(), runner, c)
+    c.put_file(text, Options(), first)
+    again = VerdictCache(tmp_path).get_file("elsewhere.pf", text, Options())
+    assert again is not None and again.cached and again.path == "elsewhere.pf"
+    assert everything(again) == everything(first)
+    assert any(st.verdict.counterexample for it in again.items for st in it.steps), "values survive"
+
+
+def test_a_changed_text_time_limit_seed_or_checker_reads_no_stored_file(runner, tmp_path, monkeypatch):
+    c = VerdictCache(tmp_path)
+    c.put_file(TEXT, Options(), check_text(TEXT, "a.pf", Options(), runner, c))
+    assert c.get_file("a.pf", TEXT, Options()) is not None
+    assert c.get_file("a.pf", TEXT + "\n", Options()) is None
+    assert c.get_file("a.pf", TEXT, Options(timeout=2.0)) is None
+    assert c.get_file("a.pf", TEXT, Options(seed=1)) is None
+    assert c.get_file("a.pf", TEXT, Options(strict=True, jobs=1)) is not None, "these change no verdict"
+    monkeypatch.setattr(cachelib, "_version", "another-version")
+    assert c.get_file("a.pf", TEXT, Options()) is None
+
+
+def test_a_file_with_a_verdict_of_this_run_only_is_not_stored(runner, tmp_path):
+    class Limited:
+        def run(self, tasks, timeout, on_result=None):
+            return [Verdict(UNKNOWN, "limits", "time limit: no verdict within 5 s")] + \
+                runner.run(tasks[1:], timeout)
+    c = VerdictCache(tmp_path)
+    result = check_text(TEXT, "a.pf", Options(), Limited())
+    c.put_file(TEXT, Options(), result)
+    assert c.get_file("a.pf", TEXT, Options()) is None
+
+
+def test_the_command_reads_an_unchanged_file_without_loading_the_checker(tmp_path):
+    f = tmp_path / "a.pf"
+    f.write_text(TEXT)
+    code = ("import sys; from proofcheck.cli import main; code = main([sys.argv[1]]); "
+            "print('SYMPY', 'sympy' in sys.modules); sys.exit(code)")
+    first = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=120)
+    second = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert "SYMPY True" in first.stdout and "(from the cache)" not in first.stdout
+    assert "SYMPY False" in second.stdout and "(from the cache)" in second.stdout
+    assert first.returncode == second.returncode == 1  # c2 is refuted either way
+    body = lambda out: [ln for ln in out.splitlines() if not ln.startswith(("SYMPY", str(f)))]  # noqa: E731
+    assert body(first.stdout) == body(second.stdout)

@@ -1025,7 +1025,7 @@ def decide(task, time_left=None) -> Verdict:
     if "cauchy_schwarz" not in task.hints and _vector_pairs(mats):
         from dataclasses import replace
         if _symbolic(replace(task, hints=list(task.hints) + ["cauchy_schwarz"]), mats, time_left):
-            from ..decide import follows_message
+            from ..verdict import follows_message
             return Verdict(UNKNOWN, "", follows_message(["cauchy_schwarz"]))
     # every size with symbolic entries, while a counted bound allows it. It can prove a step
     # of fixed sizes; for symbolic sizes it only strengthens the evidence, so an inequality
