@@ -283,10 +283,31 @@ def _refutable_facts(facts):
     return ground_facts, function_facts
 
 
+CHEAP_CANCEL_NODES = 200  # a difference up to this size is cancelled before the numeric search
+
+
+def _node_count(e, limit: int) -> int:
+    """Nodes of e, counting stops past `limit`."""
+    n = 0
+    for _ in sp.preorder_traversal(e):
+        n += 1
+        if n > limit:
+            break
+    return n
+
+
 def _cheap_proof(lhs, rel, rhs, known):
     """A method name when the relation holds by the cheapest sound methods."""
     if rel in ("=", "<=", ">=") and lhs == rhs:
         return "identical expressions"
+    if rel == "=":
+        # the rational normal form of a small difference: the commonest proof of an
+        # equality step, cheaper than the numeric search it spares
+        d = lhs - rhs
+        if d == 0:
+            return "identical after normalisation"
+        if _node_count(d, CHEAP_CANCEL_NODES) <= CHEAP_CANCEL_NODES and algebra.common_denominator_zero(d):
+            return "rational normal form (common denominator, numerator expanded)"
     if rel in ("<", "<=", ">", ">="):
         d, srel = _sign_goal(lhs, rel, rhs)
         if bounds.prove_sign(d, srel, known) is not None:

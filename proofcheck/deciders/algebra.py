@@ -88,6 +88,20 @@ def _canonical_exp_arguments(e):
     return e.replace(lambda x: isinstance(x, sp.exp) and x.args[0].has(sp.exp), canon)
 
 
+def common_denominator_zero(d) -> bool:
+    """Is d = 0 wherever it is defined, because over a common denominator its
+    numerator expands to the zero polynomial (in the symbols and the other atoms)?
+    The same normal form as `cancel`, without the gcd: three times cheaper, so it
+    runs before the numeric search."""
+    if _expansion_too_big(d):
+        return False
+    try:
+        numerator = sp.fraction(sp.together(d))[0]
+        return sp.expand(numerator, power_exp=True, log=False) == 0
+    except Exception:  # noqa: BLE001 - a rewrite that fails just does not help
+        return False
+
+
 def strategies():
     """(name, function) pairs, cheapest first. Each returns an expression equal to its input."""
     def cancel(d):
