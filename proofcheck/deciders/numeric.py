@@ -494,13 +494,19 @@ SIMPLE = [Fraction(v) for v in (0, 1, -1, 2, -2, 3, -3)] + [Fraction(1, 2), Frac
                                                              Fraction(-10)]
 
 
+SHRINK_PASSES = 3
+
+
 def _simplicity(v: Fraction) -> int:
     return abs(v.numerator) + v.denominator
 
 
 def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
     """Simpler values that still break the step (each one certified like any point).
-    At most len(symbols) * (len(SIMPLE) + len(SHRINK_DIGITS)) evaluations."""
+    A name made simpler can let another become simpler too (b = -1 lets a go from -10
+    to -2), so the simple values are tried again until nothing changes, at most
+    SHRINK_PASSES times: at most SHRINK_PASSES * len(symbols) * len(SIMPLE) evaluations,
+    then len(symbols) * len(SHRINK_DIGITS)."""
     def breaks(s, v):
         """The point with s = v, when it is admissible and still breaks the step."""
         cand = dict(point)
@@ -510,14 +516,19 @@ def _shrink(p, sampler, point, fixed, info, shown, time_left=None):
         r = _evaluate(p, sampler, cand, fixed)
         return (cand, r[1], r[2]) if r is not None and r[0] == "violated" else None
 
-    for s in sampler.symbols:
-        for v in SIMPLE:
-            if _simplicity(v) >= _simplicity(point[s]):
-                break
-            found = breaks(s, v)
-            if found:
-                point, info, shown = found
-                break
+    for _ in range(SHRINK_PASSES):
+        changed = False
+        for s in sampler.symbols:
+            for v in SIMPLE:
+                if _simplicity(v) >= _simplicity(point[s]):
+                    break
+                found = breaks(s, v)
+                if found:
+                    point, info, shown = found
+                    changed = True
+                    break
+        if not changed:
+            break
     # long fractions (critical points, local search): the shortest nearby one that still breaks it
     for s in sampler.symbols:
         v = point[s]
