@@ -7,6 +7,7 @@ fresh one takes its place. Two workers by default, one per core.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import time
@@ -91,7 +92,22 @@ class Runner:
         self.workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
-        return _Worker(self.ctx, self.memory_limit)
+        # a forked worker shares the parent's heap (SymPy, the file's expressions); its
+        # cycle collector would walk all of it again and again (tens of ms per pass,
+        # touching pages that are then copied). Freeze what exists now: the child never
+        # collects it, and the parent unfreezes at once, so it collects as before.
+        gc.freeze()
+        try:
+            return _Worker(self.ctx, self.memory_limit)
+        finally:
+            gc.unfreeze()
+
+    def start(self, n: int = 1) -> None:
+        """Start up to n workers now. Started before the caller has loaded SymPy and the
+        checker, a worker loads them itself, on the other core, while the caller reads
+        its files: a small file's first verdict then waits for neither."""
+        while len(self.workers) < min(n, self.jobs):
+            self.workers.append(self._spawn())
 
     def run(self, tasks, timeout: float, on_result=None) -> list:
         """tasks: list of picklable task objects. Returns their results in order."""
