@@ -56,7 +56,7 @@ def checker_version() -> str:
     return _version
 
 
-def _text(obj, memo: dict) -> str:
+def _text(obj, memo: dict, skip=frozenset()) -> str:
     import sympy as sp  # here, not at the top: a file answered whole from the cache never needs SymPy
     if isinstance(obj, sp.Basic):
         exprs = memo.setdefault("sympy", {})  # equal expressions (a claim written 1,000 times) print once
@@ -69,12 +69,13 @@ def _text(obj, memo: dict) -> str:
                f"{_text(obj.detail, memo)})"
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         key = id(obj)
-        if key in memo:  # facts are shared by many tasks of a file: print each once
+        if key in memo and not skip:  # facts are shared by many tasks of a file: print each once
             return memo[key][1]
         inner = ",".join(f"{f.name}={_text(getattr(obj, f.name), memo)}" for f in dataclasses.fields(obj)
-                         if f.name not in _SKIP_FIELDS)
+                         if f.name not in _SKIP_FIELDS and f.name not in skip)
         out = f"{type(obj).__name__}({inner})"
-        memo[key] = (obj, out)  # keep obj alive, so that its id is not reused
+        if not skip:
+            memo[key] = (obj, out)  # keep obj alive, so that its id is not reused
         return out
     if isinstance(obj, dict):
         return "{" + ",".join(sorted(f"{_text(k, memo)}:{_text(v, memo)}" for k, v in obj.items())) + "}"
@@ -85,11 +86,12 @@ def _text(obj, memo: dict) -> str:
     return repr(obj)
 
 
-def canonical(task, memo: dict | None = None) -> str:
+def canonical(task, memo: dict | None = None, skip=frozenset()) -> str:
     """The task as text, without positions, with SymPy's Dummy symbols numbered in
     the order they appear (their own numbers depend on the run). `memo` may be
-    shared by the tasks of one file, but not across tasks whose objects change."""
-    raw = _text(task, {} if memo is None else memo)
+    shared by the tasks of one file, but not across tasks whose objects change.
+    `skip`: fields of the task itself left out (the task is then not memoised)."""
+    raw = _text(task, {} if memo is None else memo, frozenset(skip))
     order: dict = {}
     return _DUMMY.sub(lambda m: f"dummy_index={order.setdefault(m.group(1), len(order))}", raw)
 
@@ -202,16 +204,19 @@ class VerdictCache:
             self.db = None
 
 
-def decide_with_cache(tasks, keys, runner, timeout, cache: VerdictCache | None, on_result=None) -> list:
+def decide_with_cache(tasks, keys, runner, timeout, cache: VerdictCache | None, on_result=None,
+                      sent=None) -> list:
     """Results for `tasks`: from the cache where present, identical tasks decided once,
-    the rest by the runner; new verdicts are stored."""
+    the rest by the runner; new verdicts are stored. `sent(task)`: what is sent to the
+    runner for a task that must be decided (made only for those)."""
     results = [None] * len(tasks)
     known = cache.get_many(keys) if cache is not None else {}
+    known = {k: dataclasses.replace(v, seconds=0.0) for k, v in known.items()}
     first: dict = {}      # key -> index of the task that will be decided
     todo = []
     for i, k in enumerate(keys):
         if k in known:
-            results[i] = dataclasses.replace(known[k], seconds=0.0, detail=dict(known[k].detail))
+            results[i] = known[k]  # shared by equal steps: verdicts are not changed after this
             if cache is not None:
                 cache.hits += 1
         elif k in first:
@@ -222,15 +227,14 @@ def decide_with_cache(tasks, keys, runner, timeout, cache: VerdictCache | None, 
             if cache is not None:
                 cache.misses += 1
     if todo:
-        answers = runner.run([tasks[i] for i in todo], timeout)
+        answers = runner.run([tasks[i] if sent is None else sent(tasks[i]) for i in todo], timeout)
         for i, v in zip(todo, answers):
             results[i] = v
         if cache is not None:
             cache.put_many((keys[i], results[i]) for i in todo)
     for i, k in enumerate(keys):
-        if results[i] is None:  # a duplicate of a task decided in this run
-            src = results[first[k]]
-            results[i] = dataclasses.replace(src, detail=dict(src.detail))
+        if results[i] is None:  # a duplicate of a task decided in this run: one verdict object
+            results[i] = results[first[k]]
     if on_result:
         for i, v in enumerate(results):
             on_result(i, v)

@@ -8,6 +8,7 @@ item, following the rules of docs/language.md (proofs, verdicts).
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 import gc
 import threading
 import time
@@ -21,7 +22,7 @@ from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fac
                         Term, VarInfo, canonical, make_variable)
 from . import budget, gate
 from .obligations import DomainTask, EqualTask, StepTask
-from .parse import parse_document
+from .parse import BOM, STATEMENT, iter_document, parse_document
 from .results import FileResult, ItemResult, Options, StepResult  # noqa: F401 - re-exported
 from .verdict import CHECKED, ERROR, ORDER, PROVED, UNKNOWN, Verdict, follows_message, weakest
 
@@ -72,6 +73,8 @@ class FileChecker:
         self.tasks: list = []
         self.items: list[ItemResult] = []
         self.fact_items: dict = {}   # id(Fact) -> the ItemResult that states it (claims, theorems, haves)
+        # the built-in facts a step may be told to cite: made once, shared by every task
+        self._builtin_facts = tuple(Fact(n, "builtin", None, 0) for n in sorted(BUILTIN_FACTS) if n != "cauchy_schwarz")
 
     def add_task(self, task) -> int:
         self.tasks.append(task)
@@ -98,32 +101,55 @@ class FileChecker:
             if was:
                 gc.enable()
 
+    def build_streaming(self):
+        """build(), reading the text one statement at a time (parse.iter_document) and
+        keeping no syntax tree: memory for the items and tasks, not for the tree of
+        the whole file. self.doc (built without statements) stays empty."""
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            for kind, node in iter_document(self.doc.text):
+                if kind == STATEMENT:
+                    self._statement(node)
+                else:
+                    self._problem(node)
+            self.items.sort(key=lambda it: (it.span.line, it.span.column))
+        finally:
+            if was:
+                gc.enable()
+
+    def _problem(self, p):
+        item = ItemResult("syntax", None, p.span, p.source_line.strip())
+        item.own = Verdict(ERROR, "syntax", p.message)
+        self.items.append(item)
+
     def _build(self):
         for p in self.doc.problems:
-            item = ItemResult("syntax", None, p.span, p.source_line.strip())
-            item.own = Verdict(ERROR, "syntax", p.message)
-            self.items.append(item)
+            self._problem(p)
         for st in self.doc.statements:
-            kind = {"Let": "declaration", "Fun": "declaration", "Def": "declaration",
-                    "Assume": "assume"}.get(type(st).__name__, type(st).__name__.lower())
-            before = len(self.items), len(self.tasks)
-            try:
-                with _elaboration_limit(self.options.timeout):
-                    getattr(self, "_s_" + type(st).__name__)(st)
-            except ElabError as err:
-                self.error_item(kind, getattr(st, "name", None), st.span, err.message)
-                self._remember_failed(st)
-            except (budget.OutOfTime, RecursionError, MemoryError) as exc:
-                # drop what the statement had half built, and say which bound it hit
-                del self.items[before[0]:]
-                del self.tasks[before[1]:]
-                why = {budget.OutOfTime: f"reading it took longer than the time limit ({self.options.timeout:g} s)",
-                       RecursionError: "it is nested too deeply to read",
-                       MemoryError: "reading it ran out of memory"}[type(exc)]
-                item = self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
-                item.own.method = "limits"  # a bound of this run, not a fact about the text
-                self._remember_failed(st)
+            self._statement(st)
         self.items.sort(key=lambda it: (it.span.line, it.span.column))
+
+    def _statement(self, st):
+        kind = {"Let": "declaration", "Fun": "declaration", "Def": "declaration",
+                "Assume": "assume"}.get(type(st).__name__, type(st).__name__.lower())
+        before = len(self.items), len(self.tasks)
+        try:
+            with _elaboration_limit(self.options.timeout):
+                getattr(self, "_s_" + type(st).__name__)(st)
+        except ElabError as err:
+            self.error_item(kind, getattr(st, "name", None), st.span, err.message)
+            self._remember_failed(st)
+        except (budget.OutOfTime, RecursionError, MemoryError) as exc:
+            # drop what the statement had half built, and say which bound it hit
+            del self.items[before[0]:]
+            del self.tasks[before[1]:]
+            why = {budget.OutOfTime: f"reading it took longer than the time limit ({self.options.timeout:g} s)",
+                   RecursionError: "it is nested too deeply to read",
+                   MemoryError: "reading it ran out of memory"}[type(exc)]
+            item = self.error_item(kind, getattr(st, "name", None), st.span, f"this statement is too large to check: {why}")
+            item.own.method = "limits"  # a bound of this run, not a fact about the text
+            self._remember_failed(st)
 
     def _remember_failed(self, st):
         """Later uses of a name whose declaration failed say so, instead of 'not declared'."""
@@ -223,8 +249,7 @@ class FileChecker:
         cited = {f.name for f in facts} | {h.name for h in hints}
         uncited = [f for f in list(self.scope.facts.values()) + list((local or {}).values())
                    if f.name not in cited]
-        uncited += [Fact(n, "builtin", None, 0) for n in sorted(BUILTIN_FACTS)
-                    if n not in cited and n != "cauchy_schwarz"]
+        uncited += [f for f in self._builtin_facts if f.name not in cited]
         kinds = {}
         for sym, a in self.scope.matrix_facts:
             kinds.setdefault(sym, set()).add(a)
@@ -254,7 +279,7 @@ class FileChecker:
             task = self._step_task(rel, prem, facts, st.hints, local)
             item.steps.append(StepResult(rel.span, rel.rel, rel.lhs_text, rel.rhs_text,
                                          [h.name for h in st.hints], task=self.add_task(task),
-                                         cited=list(facts), in_scope={f.name: f for f in task.uncited}))
+                                         cited=list(facts)))
         return item, formula
 
     def _s_Claim(self, st: S.Claim):
@@ -366,7 +391,7 @@ class FileChecker:
                     rel = self.el.relation(prev, step.rel, cur, prev_node, step.expr)
                     task = self._step_task(rel, premises, facts, step.hints, visible)
                     sr.task = self.add_task(task)
-                    sr.cited, sr.in_scope = list(facts), {f.name: f for f in task.uncited}
+                    sr.cited = list(facts)
                 except ElabError as err:
                     sr.verdict = Verdict(ERROR, "", err.message)
                 prev, prev_node = cur, step.expr
@@ -462,11 +487,12 @@ class FileChecker:
         v = st.verdict
         if "suggested" in v.detail:
             # suggest only facts that are themselves proved (a refuted claim proves too much)
+            in_scope = {f.name: f for f in self.tasks[st.task].uncited} if st.task is not None else {}
             good = [n for n in v.detail["suggested"]
-                    if n not in st.in_scope or self._fact_status(st.in_scope[n]) == PROVED]
+                    if n not in in_scope or self._fact_status(in_scope[n]) == PROVED]
             if good:
-                v.message = follows_message(good)
-                v.detail["suggested"] = good
+                # a copy: identical steps share one verdict object (cache.decide_with_cache)
+                v = replace(v, message=follows_message(good), detail={**v.detail, "suggested": good})
             else:
                 v = v.detail["otherwise"]
         uses = v.detail.get("uses")
@@ -490,18 +516,27 @@ class FileChecker:
         return "", "; ".join(methods)
 
 
-def task_keys(tasks, base_seed: int) -> list:
+def task_keys(tasks, base_seed: int, skip=(), memo: dict | None = None) -> list:
     """Give every task a seed derived from its content (the same step written twice,
     or by two students, gets the same test points and verdict) and return the keys
-    under which their verdicts are cached."""
+    under which their verdicts are cached. `skip`: task fields the key leaves out.
+    `memo`: may carry {"sympy": {expression: text}} from earlier calls."""
     from .cache import canonical, content_seed, task_key
-    memo: dict = {}
+    memo = {} if memo is None else memo
     keys = []
     for t in tasks:
-        text = canonical(t, memo)
+        text = canonical(t, memo, skip)
         t.seed = content_seed(base_seed, text)
         keys.append(task_key(text, t.seed))
     return keys
+
+
+# the first pass decides a step on its own: the facts it did not cite play no part
+FIRST_PASS_SKIPS = ("uncited",)
+
+
+def first_pass_task(t):
+    return replace(t, uncited=[]) if isinstance(t, StepTask) else t
 
 
 def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
@@ -509,17 +544,20 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
     own (its context is what it cites, so equal steps are equal tasks); then the
     steps that were not proved, and have facts in scope they did not cite, look for
     one that would prove them ("cite it with `by lip_f`")."""
-    from dataclasses import replace
     from .cache import decide_with_cache
-    plain = [replace(t, uncited=[]) if isinstance(t, StepTask) else t for t in tasks]
-    results = decide_with_cache(plain, task_keys(plain, options.seed), runner, options.timeout, cache)
+    # keys and seeds of the steps on their own; a copy without the uncited facts is
+    # made only for a task that is sent to a worker (a big file repeats its steps)
+    keys = task_keys(tasks, options.seed, FIRST_PASS_SKIPS)
+    results = decide_with_cache(tasks, keys, runner, options.timeout, cache, sent=first_pass_task)
+    del keys
     second = [i for i, t in enumerate(tasks) if isinstance(t, StepTask) and t.uncited
               and results[i].status != PROVED and results[i].method not in ("limits", "internal")]
     if second:
-        again = [replace(tasks[i], seed=plain[i].seed, suggest_for=results[i]) for i in second]
+        seeds = [tasks[i].seed for i in second]
+        again = [replace(tasks[i], suggest_for=results[i]) for i in second]
         keys = task_keys(again, options.seed)
-        for t, p in zip(again, second):
-            t.seed = plain[p].seed  # task_keys re-derived it; keep the first pass's points
+        for t, seed in zip(again, seeds):
+            t.seed = seed  # task_keys re-derived it; keep the first pass's points
         answers = decide_with_cache(again, keys, runner, options.timeout, cache)
         for i, v in zip(second, answers):
             if v.method not in ("limits", "internal"):  # no suggestion in time: keep the verdict
@@ -542,20 +580,29 @@ def check_text(text: str, path: str, options: Options, runner, cache=None, max_t
     return check_files([(path, text)], options, runner, cache, max_tasks=max_tasks)[0]
 
 
-def check_files(texts, options: Options, runner, cache=None, on_error=None, max_tasks: int | None = None) -> list:
+def check_files(texts, options: Options, runner, cache=None, on_error=None, max_tasks: int | None = None,
+                keep_tree: bool = True) -> list:
     """Check several files with one pool of workers: every file is read first, then
     all their steps are decided together (so both workers stay busy from the first
     file to the last), then each file is settled. Results in the order given.
 
     texts: [(path, text)]. on_error(path, text, exc) -> FileResult stands in for a
-    file whose reading or settling fails, so one bad file never ends the run."""
+    file whose reading or settling fails, so one bad file never ends the run.
+    keep_tree=False: read each file one statement at a time and keep no syntax tree
+    (FileResult.doc is None), so that a big file needs memory for its results only."""
     built = []
     for path, text in texts:
         started = time.monotonic()
         try:
-            doc = parse_document(text, path)
-            checker = FileChecker(doc, options)
-            checker.build()
+            if keep_tree:
+                doc = parse_document(text, path)
+                checker = FileChecker(doc, options)
+                checker.build()
+            else:
+                checker = FileChecker(S.Document(path, text[len(BOM):] if text.startswith(BOM) else text, [], []),
+                                      options)
+                checker.build_streaming()
+                doc = None
             if max_tasks is not None and len(checker.tasks) > max_tasks:
                 raise TooManySteps(len(checker.tasks), max_tasks)
             built.append((path, text, doc, checker, time.monotonic() - started, None))

@@ -112,10 +112,12 @@ def _checked(texts, options, jobs, cache) -> list:
     results = [cache.get_file(path, text, options) if cache is not None else None for path, text in texts]
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
-        from .check import check_files
         from .runner import Runner
         with Runner(jobs) as runner:
-            fresh = check_files([texts[i] for i in todo], options, runner, cache, on_error=_file_error)
+            runner.start(1)  # it loads the checker beside us while we read the files
+            from .check import check_files
+            fresh = check_files([texts[i] for i in todo], options, runner, cache, on_error=_file_error,
+                                keep_tree=False)  # the reports need no syntax tree
         for i, r in zip(todo, fresh):
             results[i] = r
             if cache is not None:

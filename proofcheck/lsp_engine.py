@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from .check import FileChecker, FileResult, ItemResult, Options
+from .check import FIRST_PASS_SKIPS, FileChecker, FileResult, ItemResult, Options, first_pass_task
 from .obligations import StepTask
 from .verdict import ERROR, PROVED, UNKNOWN, Verdict, weakest
 
@@ -214,62 +214,18 @@ class Keys:
     """`check.task_keys`, with the text of each SymPy expression remembered across
     checks: after an edit, the expressions of the unchanged steps are equal (not
     identical) objects, and printing them again (`srepr`) is most of the cost of
-    keying a file. The text is the one `cache.canonical` makes, so the keys are the
-    command line's (tests/test_lsp.py compares them)."""
+    keying a file. The same function makes the keys, so they are the command
+    line's (tests/test_lsp.py compares them)."""
 
     def __init__(self, limit: int = 200000):
-        self.memo: dict = {}
+        self.memo: dict = {}   # expression -> its text, kept between checks
         self.limit = limit
 
-    def _text(self, obj, memo):
-        import sympy as sp
-        from . import cache as C
-        if isinstance(obj, sp.Basic):
-            try:
-                return self.memo[obj]
-            except (KeyError, TypeError):
-                pass
-            out = sp.srepr(obj)
-            if len(self.memo) >= self.limit:
-                self.memo.clear()
-            try:
-                self.memo[obj] = out
-            except TypeError:
-                pass
-            return out
-        if isinstance(obj, Verdict):
-            return f"Verdict({obj.status!r},{obj.method!r},{obj.message!r},{self._text(obj.counterexample, memo)}," \
-                   f"{self._text(obj.detail, memo)})"
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            key = id(obj)
-            if key in memo:
-                return memo[key][1]
-            inner = ",".join(f"{f.name}={self._text(getattr(obj, f.name), memo)}" for f in dataclasses.fields(obj)
-                             if f.name not in C._SKIP_FIELDS)
-            out = f"{type(obj).__name__}({inner})"
-            memo[key] = (obj, out)
-            return out
-        if isinstance(obj, dict):
-            return "{" + ",".join(sorted(f"{self._text(k, memo)}:{self._text(v, memo)}" for k, v in obj.items())) + "}"
-        if isinstance(obj, (list, tuple)):
-            return "[" + ",".join(self._text(x, memo) for x in obj) + "]"
-        return C._text(obj, memo)
-
-    def canonical(self, task, memo) -> str:
-        from . import cache as C
-        raw = self._text(task, memo)
-        order: dict = {}
-        return C._DUMMY.sub(lambda m: f"dummy_index={order.setdefault(m.group(1), len(order))}", raw)
-
-    def task_keys(self, tasks, base_seed: int) -> list:
-        from .cache import content_seed, task_key
-        memo: dict = {}
-        keys = []
-        for t in tasks:
-            text = self.canonical(t, memo)
-            t.seed = content_seed(base_seed, text)
-            keys.append(task_key(text, t.seed))
-        return keys
+    def task_keys(self, tasks, base_seed: int, skip=()) -> list:
+        from .check import task_keys
+        if len(self.memo) >= self.limit:
+            self.memo.clear()
+        return task_keys(tasks, base_seed, skip, memo={"sympy": self.memo})
 
 
 KEYS = Keys()
@@ -303,7 +259,6 @@ class Check:
         self.doc = None
         self.checker = None
         self.tasks: list = []
-        self.plain: list = []
         self.results: list = []
         self.done: list = []
         self.cached: set = set()
@@ -322,8 +277,7 @@ class Check:
             self.checker = FileChecker(self.doc, self.options)
             self.checker.build()
             self.tasks = self.checker.tasks
-            self.plain = [dataclasses.replace(t, uncited=[]) if isinstance(t, StepTask) else t for t in self.tasks]
-            keys = KEYS.task_keys(self.plain, self.options.seed)
+            keys = KEYS.task_keys(self.tasks, self.options.seed, FIRST_PASS_SKIPS)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - any document: say so on it, never die
@@ -337,7 +291,7 @@ class Check:
                 self.cached.add(i)
                 self._first(i, _copy(known[k]))
             else:
-                self._submit(k, self.plain[i], lambda v, i=i, k=k: self.post(self, "first", i, k, v))
+                self._submit(k, first_pass_task(self.tasks[i]), lambda v, i=i, k=k: self.post(self, "first", i, k, v))
         self._maybe_finish()
 
     def _fail(self, exc):
@@ -376,9 +330,10 @@ class Check:
         self.results[i] = v
         t = self.tasks[i]
         if (isinstance(t, StepTask) and t.uncited and v.status != PROVED and v.method not in _NO_SECOND_PASS):
-            again = dataclasses.replace(t, seed=self.plain[i].seed, suggest_for=v)
+            seed = t.seed
+            again = dataclasses.replace(t, suggest_for=v)
             key = KEYS.task_keys([again], self.options.seed)[0]
-            again.seed = self.plain[i].seed   # task_keys re-derived it; keep the first pass's points
+            again.seed = seed   # task_keys re-derived it; keep the first pass's points
             hit = self.cache.get_many([key]).get(key)
             if hit is not None:
                 if hit.method not in _NO_SECOND_PASS:

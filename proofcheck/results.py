@@ -22,7 +22,7 @@ class Options:
     jobs: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     span: Span
     relation: str
@@ -32,10 +32,9 @@ class StepResult:
     verdict: Verdict | None = None
     task: int | None = None
     cited: list = field(default_factory=list)      # the Fact objects cited
-    in_scope: dict = field(default_factory=dict)   # name -> Fact, for suggested citations
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemResult:
     kind: str                    # claim, have, theorem, assume, declaration, syntax
     name: str | None
@@ -66,7 +65,7 @@ class FileResult:
 
 # --------------------------------------------------------- stored whole (cache)
 # fields that only serve settling a file (SymPy facts, task numbers) are not kept
-_DROPPED = {"cited", "in_scope", "task", "match_tasks", "domain_tasks"}
+_DROPPED = {"cited", "task", "match_tasks", "domain_tasks"}
 _CLASSES = {"Span": Span, "Verdict": Verdict, "StepResult": StepResult, "ItemResult": ItemResult}
 
 

@@ -8,7 +8,7 @@ ORDER = {ERROR: 0, REFUTED: 1, UNKNOWN: 2, CHECKED: 3, PROVED: 4}
 MARKS = {PROVED: "✓", CHECKED: "≈", REFUTED: "✗", UNKNOWN: "?", ERROR: "!"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     status: str
     method: str = ""
