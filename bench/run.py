@@ -84,6 +84,22 @@ def claims_file(n: int = 1000, named: bool = True) -> str:
     return "let x : real\n" + body
 
 
+def verdicts(doc) -> list:
+    """What a JSON report says of every item and step, times left out."""
+    return [(fd["path"], it["line"], it["status"], it["message"],
+             [(st["line"], st["status"], st["method"], st["message"], st["counterexample"]) for st in it["steps"]])
+            for fd in doc["files"] for it in fd["items"]]
+
+
+def compile_package() -> None:
+    """pip compiles a package's bytecode when it installs it; an editable checkout run
+    with PYTHONDONTWRITEBYTECODE would compile every module at every start instead.
+    Measure what an installed user runs."""
+    import compileall
+    for folder in ("proofcheck", "grammar"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="proofcheck's speed targets, measured in one run")
     ap.add_argument("--skip-big", action="store_true", help="leave out the 5 MB file")
@@ -98,6 +114,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print("measuring (a few minutes)…", file=sys.stderr, flush=True)
+        compile_package()
         base = best_of(3, [sys.executable, "-c", "import sympy, lark"])
         row("python -c 'import sympy, lark' (best of 3)", f"{base:.3f} s", "reference", True)
 
@@ -121,10 +138,22 @@ def main() -> int:
         row("proofs/ cold (--no-cache)", f"{wall:.2f} s", "<= 4 s", wall <= 4.0)
 
         cache_dir = tmp / "cache"
-        timed(proofcheck("--quiet", "--cache-dir", str(cache_dir), "proofs"))  # fills the cache
-        cached = timed(proofcheck("--quiet", "--cache-dir", str(cache_dir), "proofs"))[0]
+        _, filled = run_json(["--cache-dir", str(cache_dir), "proofs"], tmp / "filled.json")  # fills the cache
+        cached, again = run_json(["--cache-dir", str(cache_dir), "proofs"], tmp / "again.json")
         row("proofs/ again, from the cache", f"{cached:.2f} s = {cached / startup:.2f}x start-up",
             "<= 1.5x start-up", cached / startup <= 1.5)
+        same = None not in (doc, filled, again) and verdicts(doc) == verdicts(filled) == verdicts(again)
+        row("proofs/: verdicts without cache, filling it, from it", "identical" if same else "DIFFERENT",
+            "identical", same)
+
+        # linear growth: twice the file, twice the time (repeated claims, and different ones)
+        small, large = tmp / "repeat_1.pf", tmp / "repeat_2.pf"
+        small.write_text("let x : real\n" + BIG_CLAIM * 10_000, encoding="utf-8")
+        large.write_text("let x : real\n" + BIG_CLAIM * 20_000, encoding="utf-8")
+        t1 = timed(proofcheck("--no-cache", "--quiet", str(small)))[0] - startup
+        t2 = timed(proofcheck("--no-cache", "--quiet", str(large)))[0] - startup
+        row("20,000 / 10,000 repeated claims (time after start-up)", f"{t2:.2f} s / {t1:.2f} s = {t2 / t1:.2f}x",
+            "<= 2.2x", t2 / t1 <= 2.2)
 
         chain = tmp / "chain_1000.pf"
         chain.write_text(chain_file(1000), encoding="utf-8")
