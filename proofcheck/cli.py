@@ -114,7 +114,6 @@ def _checked(texts, options, jobs, cache) -> list:
     if todo:
         from .runner import Runner
         with Runner(jobs) as runner:
-            runner.start(1)  # it loads the checker beside us while we read the files
             from .check import check_files
             fresh = check_files([texts[i] for i in todo], options, runner, cache, on_error=_file_error,
                                 keep_tree=False)  # the reports need no syntax tree

@@ -102,13 +102,6 @@ class Runner:
         finally:
             gc.unfreeze()
 
-    def start(self, n: int = 1) -> None:
-        """Start up to n workers now. Started before the caller has loaded SymPy and the
-        checker, a worker loads them itself, on the other core, while the caller reads
-        its files: a small file's first verdict then waits for neither."""
-        while len(self.workers) < min(n, self.jobs):
-            self.workers.append(self._spawn())
-
     def run(self, tasks, timeout: float, on_result=None) -> list:
         """tasks: list of picklable task objects. Returns their results in order."""
         results = [None] * len(tasks)
