@@ -431,7 +431,8 @@ def _suggest(task, lhs, rhs, conds, premises) -> Verdict:
         return prior  # a fact can make a relation hold, never make a step defined
     known = known_intervals(premises)
     step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
-    names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
+    names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs,
+                                refuted=prior.status == REFUTED)
     return _follows_from(names, prior) if names else prior
 
 
@@ -559,7 +560,7 @@ def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> 
                        f"them, neither this step nor its negation", detail={"gate": rej.kind})
     if task.uncited and not outcome.message.startswith("undefined"):
         step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
-        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs)
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=True)
         if names:
             return _follows_from(names, _refuted(outcome, task))
     return _refuted(outcome, task)
@@ -568,17 +569,23 @@ def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> 
 MAX_SUGGESTION_TRIES = 12
 
 
-def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs):
+def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=False):
     """Names of facts in scope, not cited, each of which alone (with the cited ones)
-    proves the step. Bounded by a count of facts tried and Z3's rlimit."""
+    proves the step. Bounded by a count of facts tried and Z3's rlimit.
+    refuted: the step has a counterexample. A built-in fact is a theorem, true at
+    that point too, so it cannot prove the step: only the document's own facts
+    (which the point may break) are tried."""
     # a fact can make the relation hold, never make an undefined step defined
     if gate.unproved_domain([lhs, rhs], conds, premises, known, task.matrix_kinds):
+        return []
+    uncited = [f for f in task.uncited if not (refuted and f.kind == "builtin")]
+    if not uncited:
         return []
     cited = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     base = [i for _, i in _fact_instances(cited, step_exprs)]
     found = []
     tries = 0
-    for fact in task.uncited:
+    for fact in uncited:
         f = factlib.builtin_fact(fact.name) if fact.kind == "builtin" else fact
         if f.formula is None and fact.name != "mvt":
             continue
