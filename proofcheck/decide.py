@@ -310,7 +310,7 @@ def _cheap_proof(lhs, rel, rhs, known):
             return "rational normal form (common denominator, numerator expanded)"
     if rel in ("<", "<=", ">", ">="):
         d, srel = _sign_goal(lhs, rel, rhs)
-        if bounds.prove_sign(d, srel, known) is not None:
+        if bounds.prove_sign(d, srel, known, quick=True) is not None:
             return "signs and ranges of the terms (interval bounds)"
     return None
 

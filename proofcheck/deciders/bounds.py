@@ -425,11 +425,11 @@ def holds(iv: Interval, rel: str) -> bool:
             "<=": iv.nonpos(), "=": iv.lo == iv.hi == 0}[rel]
 
 
-def normal_forms(d):
+def normal_forms(d, rewrites=(sp.together, sp.factor, sp.expand, sp.cancel)):
     """Equal forms of d worth bounding (the dependency problem of intervals)."""
     yield d
     seen = {d}
-    for f in (sp.together, sp.factor, sp.expand, sp.cancel):
+    for f in rewrites:
         try:
             g = f(d)
         except Exception:  # noqa: BLE001 - a failing rewrite is just skipped
@@ -439,10 +439,12 @@ def normal_forms(d):
             yield g
 
 
-def prove_sign(d, rel: str, known: dict | None = None):
-    """Proves `d rel 0` for every point of the domain; returns the form used, or None."""
+def prove_sign(d, rel: str, known: dict | None = None, quick: bool = False):
+    """Proves `d rel 0` for every point of the domain; returns the form used, or None.
+    quick: only d and its form over a common denominator (factor, expand and cancel
+    cost far more on a large d, and most often to no avail on a false step)."""
     b = Bounds(known)
-    for form in normal_forms(d):
+    for form in normal_forms(d, (sp.together,) if quick else (sp.together, sp.factor, sp.expand, sp.cancel)):
         if holds(b(form), rel):
             return form
     return None
