@@ -643,11 +643,29 @@ def _round(v: Fraction, bits: int = 200) -> Fraction:
     return v.limit_denominator(2 ** bits)
 
 
+def _degree_bound(u, s) -> float:
+    """An upper bound on the degree of u in s, read off the tree without expanding
+    it (infinity where u is not visibly a polynomial in s)."""
+    if not u.has(s):
+        return 0
+    if u == s:
+        return 1
+    if isinstance(u, sp.Add):
+        return max(_degree_bound(a, s) for a in u.args)
+    if isinstance(u, sp.Mul):
+        return sum(_degree_bound(a, s) for a in u.args)
+    if isinstance(u, sp.Pow) and u.exp.is_Integer and u.exp >= 0:
+        return int(u.exp) * _degree_bound(u.base, s)
+    return float("inf")
+
+
 def _poly_critical_values(u, s) -> list:
     """Real roots of u and of du/ds when u is a polynomial in s with rational
     coefficients of degree <= MAX_POLY_DEGREE: exact when rational, else rational
     approximations to about 200 bits."""
     from flint import arb as _arb, ctx, fmpz_poly
+    if _degree_bound(u, s) > MAX_POLY_DEGREE:
+        return []  # (x + 1)^100000 would be expanded term by term first
     try:
         poly = sp.Poly(u, s)
     except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
