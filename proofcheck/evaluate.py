@@ -303,15 +303,17 @@ class Evaluator:
 
 
 def spectral_norm(M):
-    """‖M‖_2 of an explicit rational matrix: the square root of the largest root of
-    the characteristic polynomial of M^T*M, enclosed by arb (certified)."""
-    from flint import fmpz_poly
-    if not isinstance(M, sp.MatrixBase) or not all(x.is_Rational for x in M):
-        raise Unevaluable("spectral norm of a non-numeric matrix")
-    G = M.T * M
-    coeffs = G.charpoly().all_coeffs()  # highest degree first, exact rationals
-    den = sp.ilcm(*[sp.Rational(c).q for c in coeffs])
-    poly = fmpz_poly([int(sp.Rational(c) * den) for c in reversed(coeffs)])
+    """‖M‖_2 of an explicit rational matrix (SymPy's, or flint's fmpq_mat): the square
+    root of the largest root of the characteristic polynomial of M^T*M, enclosed by arb
+    (certified). The polynomial is computed exactly by flint."""
+    from flint import fmpq_mat
+    if not isinstance(M, fmpq_mat):
+        if not isinstance(M, sp.MatrixBase) or not all(x.is_Rational for x in M):
+            raise Unevaluable("spectral norm of a non-numeric matrix")
+        M = fmpq_mat(M.rows, M.cols, [fmpq(int(x.p), int(x.q)) for x in M])
+    G = M.transpose() * M
+    # the monic characteristic polynomial times the lcm of its denominators: integer coefficients
+    poly = G.charpoly().numer()
     top = None
     for root, _mult in poly.complex_roots():
         r = root.real

@@ -31,6 +31,22 @@ Three methods, strongest first:
    and how many instances. The spectral norm is the square root of the largest
    root of the characteristic polynomial of A^T*A, enclosed by arb.
 
+For an equation of symbolic sizes, 2 and 3 run together, size by size in the
+plan's order: at a size of 2 an exact polynomial check (flint; entries and
+scalars as polynomial variables, premises that are equations used by exact
+division) runs first, and where it holds no instance of that size can fail, so
+they are drawn from the random stream (every later instance stays as the plan
+fixes it) but not evaluated, unless the step has conditions that are not proved
+(an instance could still show it undefined). Where that check cannot tell, the
+instances are tested first, then the general symbolic check. A counterexample is
+therefore the one the plain search over the plan finds: the same instance at the
+same smallest size. The report says which sizes were decided with symbolic
+entries and how many instances were tested at the others.
+
+Instances are evaluated by closures compiled once per step (exact rationals and
+matrices of flint, arb balls for roots and norms); an expression with a node they
+do not take is evaluated the general way (explicit SymPy matrices, `Evaluator`).
+
 No decision here depends on the time left: the work is counted. The wall clock
 is only the caller's safety net (`budget.OutOfTime`, never caught here), whose
 expiry makes the step `unknown`.
@@ -38,18 +54,26 @@ expiry makes the step `unknown`.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from fractions import Fraction
 
 import sympy as sp
+from flint import arb, fmpq, fmpq_mat
+from flint import ctx as _arb_ctx
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from ..evaluate import (Evaluator, Uncertain, Undefined, as_equation, condition_holds, difference, format_value,
-                        relation_holds, subtract, to_arb)
+from ..evaluate import (MAX_EXACT_BITS, MAX_SUM_TERMS, Evaluator, Uncertain, Undefined, as_equation,
+                        condition_holds, difference, format_value, relation_holds, spectral_norm, subtract, to_arb)
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 from . import algebra
+
+try:  # polynomials over Q (python-flint >= 0.7); without them the general symbolic check decides
+    from flint import fmpq_mpoly, fmpq_mpoly_ctx
+except ImportError:  # pragma: no cover
+    fmpq_mpoly = fmpq_mpoly_ctx = None
 
 MIN_MATRIX_EVIDENCE = 24
 
@@ -285,6 +309,19 @@ def _abstract(expr, kinds, invertible, table):
     return out
 
 
+def _bare_matrix(e) -> bool:
+    """Does e have a matrix outside det, trace, entries and sums over entries (norm_2(A), say)?
+    Then _abstract(e, ...) is None: this finds it without abstracting (and proving signs of) the
+    rest first."""
+    if isinstance(e, (sp.Determinant, sp.Trace, MatrixElement)):
+        return False
+    if isinstance(e, sp.MatrixExpr):
+        return True
+    if not e.args or (isinstance(e, (sp.Sum, sp.Product)) and _has_matrix(e)):
+        return False
+    return any(_bare_matrix(a) for a in e.args)
+
+
 def _abstract_bigop(e, kinds, invertible, table):
     """A sum or product over entries as one real unknown (a closed term: sound), carrying the
     sign proved for its body at every index (with the body's own atoms abstracted, which is
@@ -348,9 +385,11 @@ def prove_matrix_condition(cond, *args, premises=(), time_left=None) -> bool:
     if expr.is_Number:
         return bool({"!=": expr != 0, ">": expr > 0, ">=": expr >= 0}[rel])
     invertible = _premise_invertibles(premises)
+    tried = []
     for form in (expr, _safe(_determinants_split, expr)):
-        if form is None:
-            continue
+        if form is None or form in tried or _bare_matrix(form):
+            continue  # the same form again would get the same answer; _abstract would give None
+        tried.append(form)
         table = {}
         a = _abstract(form, kinds, invertible, table)
         if a is None:
@@ -768,72 +807,70 @@ def symbolic_size_ok(exprs, size) -> bool:
 
 
 # ------------------------------------------------------------ concrete matrices
-def _det_nonzero(M) -> bool:
-    """Exact Gaussian elimination over the rationals."""
-    rows = [[Fraction(int(x.p), int(x.q)) for x in M.row(i)] for i in range(M.rows)]
-    n = len(rows)
-    for c in range(n):
-        p = next((r for r in range(c, n) if rows[r][c] != 0), None)
-        if p is None:
-            return False
-        rows[c], rows[p] = rows[p], rows[c]
-        for r in range(c + 1, n):
-            f = rows[r][c] / rows[c][c]
-            if f:
-                rows[r] = [a - f * b for a, b in zip(rows[r], rows[c])]
-    return True
+def _sympy_matrix(M: fmpq_mat):
+    r, c = M.nrows(), M.ncols()
+    if not (r and c):
+        return sp.ImmutableMatrix(sp.zeros(r, c))
+    return sp.ImmutableMatrix(r, c, [sp.Rational(int(x.p), int(x.q)) for x in M.entries()])
 
 
-def _nonsingular(M):
-    """M + k*I for the smallest k >= 0 that makes it invertible (at most n + 1 tries)."""
-    M = sp.Matrix(M)
-    for _ in range(M.rows + 2):
-        if _det_nonzero(M):
+def _eye(n) -> fmpq_mat:
+    return _ExactOps.identity(n)
+
+
+def _nonsingular(M: fmpq_mat) -> fmpq_mat:
+    """M + k*I for the smallest k >= 0 that makes it invertible (at most n + 1 tries), exactly."""
+    n = M.nrows()
+    for _ in range(n + 2):
+        if M.det() != 0:
             return M
-        M = M + sp.eye(M.rows)
-    return sp.eye(M.rows)  # pragma: no cover - some shift among n + 1 is nonsingular
+        M = M + _eye(n)
+    return _eye(n)  # pragma: no cover - some shift among n + 1 is nonsingular
 
 
-def _random_matrix(rng, rows, cols, kinds, style):
+def _random_matrix(rng, rows, cols, kinds, style) -> fmpq_mat:
+    """A random matrix of the declared kind in this style. The draws from rng (their number
+    and order) are part of the fixed plan: every instance after this one depends on them."""
     def r():
-        return sp.Integer(rng.randint(-4, 4))
+        return rng.randint(-4, 4)
     if kinds & {"psd", "pd"}:
+        n = rows
         if style == "rank one":
-            u = sp.Matrix(rows, 1, lambda i, j: r())
-            M = u * u.T
+            u = [r() for _ in range(n)]
+            M = fmpq_mat(n, n, [u[i] * u[j] for i in range(n) for j in range(n)])
         elif style == "identity":
-            M = sp.eye(rows) * sp.Integer(rng.randint(0, 3))
+            M = _eye(n) * rng.randint(0, 3)
         else:
-            L = sp.Matrix(rows, rows, lambda i, j: r() if j <= i else 0)
-            M = L * L.T
+            L = fmpq_mat([[r() if j <= i else 0 for j in range(n)] for i in range(n)])
+            M = L * L.transpose()
         if "pd" in kinds:
-            M = M + sp.eye(rows) * sp.Rational(rng.randint(1, 4), rng.choice([1, 10, 100]))
-        return sp.ImmutableMatrix(M)
+            num = rng.randint(1, 4)
+            M = M + _eye(n) * fmpq(num, rng.choice([1, 10, 100]))
+        return M
     if "symmetric" in kinds:
-        M = sp.Matrix(rows, rows, lambda i, j: 0)
+        cells = [[0] * rows for _ in range(rows)]
         for i in range(rows):
             for j in range(i, rows):
-                M[i, j] = M[j, i] = r()
-        if "invertible" in kinds:
-            M = _nonsingular(M)
-        return sp.ImmutableMatrix(M)
+                cells[i][j] = cells[j][i] = r()
+        M = fmpq_mat(cells)
+        return _nonsingular(M) if "invertible" in kinds else M
     if style == "rank one":
-        u = sp.Matrix(rows, 1, lambda i, j: r())
-        v = sp.Matrix(cols, 1, lambda i, j: r())
-        M = u * v.T
+        u = [r() for _ in range(rows)]
+        v = [r() for _ in range(cols)]
+        M = fmpq_mat(rows, cols, [u[i] * v[j] for i in range(rows) for j in range(cols)])
     elif style == "diagonal":
-        M = sp.Matrix(rows, cols, lambda i, j: r() if i == j else 0)
+        M = fmpq_mat(rows, cols, [r() if i == j else 0 for i in range(rows) for j in range(cols)])
     elif style == "identity":
-        k = sp.Integer(rng.randint(-3, 3))
-        M = sp.Matrix(rows, cols, lambda i, j: k if i == j else 0)
+        k = rng.randint(-3, 3)
+        M = fmpq_mat(rows, cols, [k if i == j else 0 for i in range(rows) for j in range(cols)])
     elif style == "near singular" and rows == cols and rows > 1:
-        M = sp.Matrix(rows, cols, lambda i, j: r())
-        M[rows - 1, :] = M[0, :] + sp.Matrix(1, cols, lambda i, j: sp.Rational(rng.choice([0, 1]), 1000))
+        cells = [r() for _ in range(rows * cols)]
+        M = fmpq_mat(rows, cols, cells)
+        for j in range(cols):
+            M[rows - 1, j] = M[0, j] + fmpq(rng.choice([0, 1]), 1000)
     else:
-        M = sp.Matrix(rows, cols, lambda i, j: r())
-    if "invertible" in kinds:
-        M = _nonsingular(M)
-    return sp.ImmutableMatrix(M)
+        M = fmpq_mat(rows, cols, [r() for _ in range(rows * cols)])
+    return _nonsingular(M) if "invertible" in kinds else M
 
 
 STYLES = ["integer", "rank one", "integer", "diagonal", "identity", "integer", "near singular"]
@@ -845,39 +882,40 @@ STRUCTURED = ["half identity", "twice identity", "all-ones", "diagonal 1..k", "a
 
 
 def _structured_matrix(style, rows, cols, kinds):
-    """The structured matrix of this style, or None when it is not of the declared kind."""
+    """The structured matrix of this style (exact, flint), or None when it is not of the declared kind."""
     k = min(rows, cols)
     pd = "pd" in kinds
     psd = pd or "psd" in kinds
     inv = pd or "invertible" in kinds
 
     def diag(values):
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: values[i] if i == j else 0)
+        return fmpq_mat(rows, cols, [values[i] if i == j else 0 for i in range(rows) for j in range(cols)])
     if style == "half identity":
-        return diag([sp.Rational(1, 2)] * k)
+        return diag([fmpq(1, 2)] * k)
     if style == "twice identity":
-        return diag([sp.Integer(2)] * k)
+        return diag([2] * k)
     if style == "identity":
-        return diag([sp.Integer(1)] * k)
+        return diag([1] * k)
     if style == "all-ones":
-        J = sp.ones(rows, cols)
+        J = fmpq_mat(rows, cols, [1] * (rows * cols))
         if pd or (inv and rows > 1):
-            J = J + sp.eye(rows)  # eigenvalues rows + 1 and 1
-        return sp.ImmutableMatrix(J)
+            J = J + _eye(rows)  # eigenvalues rows + 1 and 1
+        return J
     if style == "diagonal 1..k":
-        return diag([sp.Integer(q + 1) for q in range(k)])
+        return diag([q + 1 for q in range(k)])
     if style == "alternating diagonal":
         if psd:
-            return None if pd else diag([sp.Integer(q % 2) for q in range(k)])
-        return diag([sp.Integer((q + 1) * (-1) ** q) for q in range(k)])
+            return None if pd else diag([q % 2 for q in range(k)])
+        return diag([(q + 1) * (-1) ** q for q in range(k)])
     if style == "zero":
-        return None if inv else sp.ImmutableMatrix(sp.zeros(rows, cols))
+        return None if inv else fmpq_mat(rows, cols)
     if style == "minus identity":
-        return None if psd else diag([sp.Integer(-1)] * k)
+        return None if psd else diag([-1] * k)
     if style == "shift":  # ones just above the diagonal: not symmetric, nilpotent (I + shift if invertible)
         if psd or "symmetric" in kinds:
             return None
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: 1 if j == i + 1 or (inv and i == j) else 0)
+        return fmpq_mat(rows, cols, [1 if j == i + 1 or (inv and i == j) else 0
+                                     for i in range(rows) for j in range(cols)])
     return None  # pragma: no cover
 
 
@@ -931,15 +969,22 @@ def _no_clock():
     return 1.0
 
 
-def _symbolic(task, mats, time_left):
+def _symbolic(task, mats, time_left, memo=None):
     """A method that proves the relation for every size (sums in normal form, then signs,
-    Z3 and cited facts on them), or None. The step's conditions are proved by the caller."""
+    Z3 and cited facts on them), or None. The step's conditions are proved by the caller.
+    memo: results shared by two calls on one step (with and without a cited fact)."""
     from ..decide import prove_relation
     clock = time_left or _no_clock
+    memo = {} if memo is None else memo
+
+    def once(key, compute):
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
     if sum(_node_count(e, MAX_NORMAL_FORM_NODES) for e in (task.lhs, task.rhs)) > MAX_NORMAL_FORM_NODES:
         return None  # a counted bound: too large for the sum normal form
     try:
-        lhs, rhs = normal_form(task.lhs), normal_form(task.rhs)
+        lhs, rhs = once("sides", lambda: (normal_form(task.lhs), normal_form(task.rhs)))
         if isinstance(lhs, sp.MatrixExpr):
             if task.rel == "=" and _matrix_difference_vanishes(lhs - rhs):
                 return "matrix algebra (transpose, identity, inverse and distributive rules, entries as " \
@@ -949,12 +994,14 @@ def _symbolic(task, mats, time_left):
                  "<": (">", task.rhs, task.lhs), "<=": (">=", task.rhs, task.lhs)}
         if task.rel in signs:  # det(A) != 0 for an invertible A, det(P) >= 0 for a psd P, ...
             rel, big, small = signs[task.rel]
-            if prove_matrix_condition(big - small, rel, task.matrix_kinds or {}, premises=_scalar_premises(task)):
+            if once("signs", lambda: prove_matrix_condition(big - small, rel, task.matrix_kinds or {},
+                                                           premises=_scalar_premises(task))):
                 return "signs of determinants, traces and entries from the declarations (invertible: det != 0; " \
                        "pd: det, trace > 0; psd: det, trace >= 0; products, transposes, inverses and powers)"
-        conds = [c.mapped(normal_form) for c in task.conds]
-        prems = [(normal_form(l), r, normal_form(rr)) for (l, r, rr) in (_premise_rels(task) or [])
-                 if not isinstance(l, sp.MatrixExpr)]
+        conds = once("conds", lambda: [c.mapped(normal_form) for c in task.conds])
+        prems = once("premises", lambda: [(normal_form(l), r, normal_form(rr))
+                                          for (l, r, rr) in (_premise_rels(task) or [])
+                                          if not isinstance(l, sp.MatrixExpr)])
         hyps = _cauchy_schwarz(mats) if "cauchy_schwarz" in task.hints else []
         if task.rel == "=":
             # cheap exact comparisons only: the full portfolio (simplify) on sums is slow
@@ -1000,7 +1047,8 @@ def decide(task, time_left=None) -> Verdict:
 
     if task.rel == "=" and lhs == rhs and conds_ok():
         return Verdict(PROVED, "identical expressions", "")
-    method = _symbolic(task, mats, time_left)
+    memo = {}
+    method = _symbolic(task, mats, time_left, memo)
     if method and conds_ok():
         return Verdict(PROVED, method, "")
     # the premises' matrices and scalars take values too (a counterexample must satisfy them)
@@ -1013,36 +1061,49 @@ def decide(task, time_left=None) -> Verdict:
                      key=lambda s: s.name)
     rng = random.Random(task.seed)
 
-    # concrete matrices, smallest size first: cheap, and it finds the smallest failing size
+    # concrete matrices, smallest size first: it finds the smallest failing size
     plan = search_plan(dims)
-    refuted, evidence = _search(task, search_mats, kinds, plan, scalars, rng, search_exprs)
-    if refuted is not None:
-        return refuted
+    search = _Search(task, search_mats, kinds, plan, scalars, rng, search_exprs)
+    evidence = search.evidence
+    sizes, top = size_assignments(dims)
+    done, stopped, stop_why = [], None, ""
+    if dims and task.rel == "=" and not method:
+        # an equation of symbolic sizes: every size with symbolic entries, while a counted
+        # bound allows it (stopping at the first size not decided), interleaved with the plan
+        refuted, (done, stopped, stop_why) = _equation_by_sizes(task, search, mats, kinds, exprs, sizes,
+                                                                scalars, search_mats, conds_ok, time_left)
+        if refuted is not None:
+            return refuted
+    else:
+        for size, n_random in plan:
+            refuted = search.test(size, n_random)
+            if refuted is not None:
+                return refuted
     if method:  # the relation holds for every size where defined; the conditions are not proved
         return Verdict(UNKNOWN, "", f"{method[0].upper()}{method[1:]} shows the relation where both sides are "
                        f"defined, but I could not prove the step's conditions ({_conds_text(task)}); declare "
                        f"the matrix `invertible` (or `pd`), or add the condition as a premise")
-    if "cauchy_schwarz" not in task.hints and _vector_pairs(mats):
+    # (an equation gets nothing from the cited inequality: _symbolic would answer as it did above)
+    if task.rel != "=" and "cauchy_schwarz" not in task.hints and _vector_pairs(mats):
         from dataclasses import replace
-        if _symbolic(replace(task, hints=list(task.hints) + ["cauchy_schwarz"]), mats, time_left):
+        if _symbolic(replace(task, hints=list(task.hints) + ["cauchy_schwarz"]), mats, time_left, memo):
             from ..verdict import follows_message
             return Verdict(UNKNOWN, "", follows_message(["cauchy_schwarz"]))
-    # every size with symbolic entries, while a counted bound allows it. It can prove a step
-    # of fixed sizes; for symbolic sizes it only strengthens the evidence, so an inequality
-    # whose concrete evidence is already complete skips it (a fixed rule, not the clock)
-    sizes, top = size_assignments(dims)
-    if dims and task.rel != "=" and evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
-        sizes = []
-    done, stopped, stop_why = [], None, ""
-    for size in sizes:
-        if not symbolic_size_ok(exprs, size):
-            stopped, stop_why = size, "is beyond the bounds for symbolic entries"
-            break
-        ok = _holds_symbolically(task, mats, kinds, size, time_left)
-        if ok is None:
-            stopped, stop_why = size, "was not decided with symbolic entries"
-            break
-        done.append(size)
+    if not (dims and task.rel == "="):
+        # every size with symbolic entries, while a counted bound allows it. It can prove a step
+        # of fixed sizes; for symbolic sizes it only strengthens the evidence, so an inequality
+        # whose concrete evidence is already complete skips it (a fixed rule, not the clock)
+        if dims and evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
+            sizes = []
+        for size in sizes:
+            if not symbolic_size_ok(exprs, size):
+                stopped, stop_why = size, "is beyond the bounds for symbolic entries"
+                break
+            ok = _holds_symbolically(task, mats, kinds, size, time_left)
+            if ok is None:
+                stopped, stop_why = size, "was not decided with symbolic entries"
+                break
+            done.append(size)
     tested = evidence.text()
     if stopped is None and done:
         if not dims:
@@ -1071,19 +1132,65 @@ def decide(task, time_left=None) -> Verdict:
     return Verdict(UNKNOWN, "", f"could not decide this matrix step; {tested}")
 
 
+def _equation_by_sizes(task, search, mats, kinds, exprs, sizes, scalars, search_mats, conds_ok, time_left):
+    """The plan, size by size, for an equation of symbolic sizes: (refutation or None,
+    (sizes decided with symbolic entries, the size where that stopped, why)).
+
+    At each size of `sizes` (the symbolic ones, met in the plan's order) the exact
+    polynomial check runs first; where it holds, no instance there can fail, so the
+    instances are only drawn (when the step's conditions are proved or there are none:
+    otherwise an instance can still show the step undefined). Where it cannot tell, the
+    instances are tested first, then the general symbolic check. Every other size is
+    tested. So a refutation is the one the plain search finds: at the smallest failing
+    size, with the same instances."""
+    done, stopped, stop_why = [], None, ""
+    check = None
+    for size, n_random in search.plan:
+        symbolic = stopped is None and len(done) < len(sizes) and size == sizes[len(done)]
+        if symbolic and not symbolic_size_ok(exprs, size):
+            stopped, stop_why = size, "is beyond the bounds for symbolic entries"
+            symbolic = False
+        if not symbolic:
+            refuted = search.test(size, n_random)
+            if refuted is not None:
+                return refuted, (done, stopped, stop_why)
+            continue
+        if check is None:
+            check = _PolyCheck(task, search_mats, kinds, scalars)
+        if check.holds(size):
+            done.append(size)
+            if not task.conds or conds_ok():
+                search.settle(size, n_random)
+                continue
+            refuted = search.test(size, n_random)
+        else:
+            refuted = search.test(size, n_random)
+            if refuted is None:
+                if _holds_symbolically(task, mats, kinds, size, time_left) is None:
+                    stopped, stop_why = size, "was not decided with symbolic entries"
+                else:
+                    done.append(size)
+        if refuted is not None:
+            return refuted, (done, stopped, stop_why)
+    return None, (done, stopped, stop_why)
+
+
 def _conds_text(task) -> str:
     from ..pretty import show
     return ", ".join(f"`{show(c.expr, 60)}` {c.rel} 0" for c in task.conds) or "none"
 
 
 class Evidence:
-    """What the concrete search tested: per size of the plan, instances tried and agreeing."""
+    """What the concrete search tested: per size of the plan, instances tried and agreeing;
+    the sizes decided exactly with symbolic entries instead (their instances, which cannot
+    fail, are not evaluated) and those beyond the counted bounds."""
 
     def __init__(self, dims, plan, premises):
         self.dims = dims
         self.plan = plan
         self.premises = premises
         self.rows = []      # (size, tried, agreeing)
+        self.settled = []   # sizes decided with symbolic entries, where no instance was evaluated
         self.skipped = []   # sizes beyond the counted bounds
 
     @property
@@ -1091,7 +1198,7 @@ class Evidence:
         return sum(a for _, _, a in self.rows)
 
     def complete(self) -> bool:
-        return not self.skipped and len(self.rows) == len(self.plan)
+        return not self.skipped and len(self.rows) + len(self.settled) == len(self.plan)
 
     def _show(self, size) -> str:
         return ", ".join(f"{d} = {v}" for d, v in size.items()) or "the declared sizes"
@@ -1099,19 +1206,21 @@ class Evidence:
     def text(self) -> str:
         structured = len(STRUCTURED)
         parts = []
+        others = (f" other than the {len(self.settled)} decided with symbolic entries" if self.settled else "")
         if self.agreeing == 0:
+            where = " at the sizes not decided with symbolic entries" if self.settled else ""
             if self.premises:
-                parts.append("no concrete matrix instance satisfied the premises and cited facts, so none "
-                             "could be tested")
+                parts.append(f"no concrete matrix instance satisfied the premises and cited facts, so none "
+                             f"could be tested{where}")
             else:
-                parts.append("no concrete matrix instance could be evaluated")
+                parts.append(f"no concrete matrix instance could be evaluated{where}")
         else:
             randoms = (f"{SMALL_RANDOM} random ones up to size {_small_top(self.dims)} and {LARGE_RANDOM} "
                        f"beyond" if self.dims else f"{FIXED_RANDOM} random ones")
             parts.append(f"it holds at all {self.agreeing} structured and random matrix instances tested "
-                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes {_plan_text(self.dims)}: "
-                         f"per size {structured} structured matrices (identity multiples, all-ones, diagonal "
-                         f"patterns, zero, shift), then {randoms}; exactly or within certified bounds")
+                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes {_plan_text(self.dims)}"
+                         f"{others}: per size {structured} structured matrices (identity multiples, all-ones, "
+                         f"diagonal patterns, zero, shift), then {randoms}; exactly or within certified bounds")
             none = [s for s, _, a in self.rows if a == 0]
             if none:
                 shown = "; ".join(self._show(s) for s in none[:4]) + ("; …" if len(none) > 4 else "")
@@ -1328,53 +1437,868 @@ def _matrix_atoms(e, entry_funcs):
     return sorted(atoms, key=sp.default_sort_key)
 
 
-def _search(task, mats, kinds, plan, scalars, rng, exprs):
-    """(refutation or None, Evidence): every size of the fixed plan, structured matrices
-    first, then the plan's number of random ones; nothing here looks at the clock."""
-    from .numeric import SPECIAL, value_allowed
-    prems = _premise_rels(task)
-    dims = sorted({d for size, _ in plan for d in size}, key=lambda s: s.name)
-    evidence = Evidence(dims, plan, bool(task.premises or task.facts))
-    matrix_valued = isinstance(task.lhs, sp.MatrixExpr)
-    conds = [(c, _Prepared(c.expr)) for c in task.conds]
-    prepared_prems = None if prems is None else [_PreparedPremise(*p) for p in prems]
-    sides = None if matrix_valued else (_Prepared(task.lhs), _Prepared(task.rhs))
-    for size, n_random in plan:
-        if not concrete_size_ok(exprs, size):
-            evidence.skipped.append(size)
-            continue
+# ------------------------------------------- exact evaluation of instances (flint)
+# Each expression of a step is compiled once into Python closures that compute on flint
+# values: fmpq (exact rationals; Python ints for indices and sizes), arb balls where a
+# root or a norm is not rational, fmpq_mat for the concrete matrices. The same closures,
+# with polynomials (fmpq_mpoly) as the entries, give the symbolic check of a size. A node
+# they do not take (exp, log, floats, ...) leaves the expression to the general way
+# (SymPy's explicit matrices and the project's Evaluator), as does a value they cannot
+# hold (a matrix times a ball).
+EVAL_PREC = 256              # bits of the balls at an instance, as the general way uses
+MAX_POLY_TERMS = 20_000      # terms of one polynomial of the symbolic check (a counted bound)
+MAX_POLY_PRODUCT = 400_000   # term pairs of one product of two polynomials there
+MAX_REDUCTION_STEPS = 4_000  # division steps of the differences by the premises, per size
+
+
+class _Unsupported(Exception):
+    """A node the compiled evaluation does not take: the general way is used."""
+
+
+class _Fallback(Exception):
+    """A value the compiled evaluation cannot hold at this instance: the general way is used."""
+
+
+class _NotPolynomial(Exception):
+    """Not a polynomial in the entries (or too large): the symbolic check cannot decide fast."""
+
+
+def _as_value(v):
+    """A compiled scalar as the project's value (Fraction, or a finite arb ball)."""
+    t = type(v)
+    if t is int:
+        return Fraction(v)
+    if t is fmpq:
+        return Fraction(int(v.p), int(v.q))
+    if t is arb:
+        if not v.is_finite():
+            raise Uncertain("not finite")
+        return v
+    raise Uncertain("not a number")  # a matrix where a number was expected
+
+
+def _from_value(v):
+    if isinstance(v, Fraction):
+        return fmpq(v.numerator, v.denominator)
+    if isinstance(v, arb) and not v.is_finite():
+        raise Uncertain("not finite")
+    return v
+
+
+_POWER = Evaluator({}, EVAL_PREC)  # its _pow: the exact roots and domain rules of the general way
+
+
+def _num_pow(b, x):
+    tb = type(b)
+    if type(x) is fmpq and x.q == 1:
+        x = int(x.p)
+    if type(x) is int and -64 <= x <= 64 and (tb is int or tb is fmpq):
+        if b == 0 and x < 0:
+            raise Undefined("division by zero")
+        q = fmpq(b) if tb is int else b
+        if max(int(q.p).bit_length(), int(q.q).bit_length()) * abs(x) <= MAX_EXACT_BITS:
+            return q ** x
+    return _from_value(_POWER._pow(_as_value(b), _as_value(x)))
+
+
+def _index(v) -> int:
+    if type(v) is int:
+        return v
+    if type(v) is fmpq and v.q == 1:
+        return int(v.p)
+    raise IndexError("an index that is not an integer")
+
+
+def _bound(v) -> int:
+    if type(v) is int:
+        return v
+    if type(v) is fmpq and v.q == 1:
+        return int(v.p)
+    raise Uncertain("non-integer bounds")
+
+
+def _run(f, env):
+    """f(env) with balls at EVAL_PREC bits (restored afterwards)."""
+    old = _arb_ctx.prec
+    _arb_ctx.prec = EVAL_PREC
+    try:
+        return f(env)
+    finally:
+        _arb_ctx.prec = old
+
+
+class _ExactOps:
+    """Concrete instances: fmpq_mat matrices, exact; a singular inverse raises (not a point)."""
+    poly = False
+
+    @staticmethod
+    def from_rows(rows, r, c):
+        if any(type(x) not in (int, fmpq) for row in rows for x in row):
+            raise _Fallback("an entry that is not rational")
+        return fmpq_mat(r, c, [x for row in rows for x in row])
+
+    @staticmethod
+    def identity(n):
+        M = fmpq_mat(n, n)
+        for k in range(n):
+            M[k, k] = 1
+        return M
+
+    @staticmethod
+    def zeros(r, c):
+        return fmpq_mat(r, c)
+
+    @staticmethod
+    def ones(r, c):
+        return fmpq_mat(r, c, [1] * (r * c))
+
+    @staticmethod
+    def mul(X, Y):
+        if X.ncols() != Y.nrows():
+            raise ValueError("incompatible shapes")
+        return X * Y
+
+    @staticmethod
+    def add(X, Y):
+        if X.nrows() != Y.nrows() or X.ncols() != Y.ncols():
+            raise ValueError("incompatible shapes")
+        return X + Y
+
+    @staticmethod
+    def scale(c, X):
+        if type(c) not in (int, fmpq):
+            raise _Fallback("a matrix times a number that is not rational")
+        return X * c
+
+    @staticmethod
+    def transpose(X):
+        return X.transpose()
+
+    @staticmethod
+    def inverse(X):
+        if X.nrows() != X.ncols():
+            raise ValueError("inverse of a non-square matrix")
+        return X.inv()  # ZeroDivisionError when singular, as SymPy's NonInvertibleMatrixError
+
+    @classmethod
+    def power(cls, X, k):
+        if X.nrows() != X.ncols():
+            raise ValueError("power of a non-square matrix")
+        if k < 0:
+            X, k = cls.inverse(X), -k
+        out = cls.identity(X.nrows())
+        while k:
+            if k & 1:
+                out = out * X
+            k >>= 1
+            if k:
+                X = X * X
+        return out
+
+    @staticmethod
+    def trace(X):
+        if X.nrows() != X.ncols():
+            raise ValueError("trace of a non-square matrix")
+        total = fmpq(0)
+        for k in range(X.nrows()):
+            total += X[k, k]
+        return total
+
+    @staticmethod
+    def det(X):
+        if X.nrows() != X.ncols():
+            raise ValueError("determinant of a non-square matrix")
+        return X.det()
+
+    @staticmethod
+    def norm2(X):
+        return _from_value(spectral_norm(X))
+
+    @staticmethod
+    def entry(X, i, j):
+        if not (0 <= i < X.nrows() and 0 <= j < X.ncols()):
+            raise IndexError("an index outside the matrix")
+        return X[i, j]
+
+    pow = staticmethod(_num_pow)
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def checked(v):
+        return v
+
+
+class _PolyMat:
+    """A matrix of polynomials in the entry symbols (lists of rows)."""
+    __slots__ = ("rows", "r", "c")
+
+    def __init__(self, rows, r, c):
+        self.rows, self.r, self.c = rows, r, c
+
+
+def _poly_constant(v):
+    """The number a constant polynomial is, or v itself when it is not a polynomial."""
+    if type(v) is fmpq_mpoly:
+        if not v.is_constant():
+            raise _NotPolynomial("not a number")
+        cs = v.coeffs()
+        return cs[0] if cs else fmpq(0)
+    return v
+
+
+class _PolyOps:
+    """Symbolic entries: polynomials over the rationals (flint), exact. Anything that is not a
+    polynomial in the entries (inverses, roots of non-constants, |.|, norm_2) raises."""
+    poly = True
+
+    @staticmethod
+    def times(a, b):
+        if type(a) is fmpq_mpoly and type(b) is fmpq_mpoly and len(a) * len(b) > MAX_POLY_PRODUCT:
+            raise _NotPolynomial("too many terms")
+        return a * b
+
+    @staticmethod
+    def checked(v):
+        if type(v) is fmpq_mpoly and len(v) > MAX_POLY_TERMS:
+            raise _NotPolynomial("too many terms")
+        if type(v) is arb:
+            raise _NotPolynomial("not rational")
+        return v
+
+    @staticmethod
+    def from_rows(rows, r, c):
+        return _PolyMat([list(row) for row in rows], r, c)
+
+    @staticmethod
+    def identity(n):
+        return _PolyMat([[1 if i == j else 0 for j in range(n)] for i in range(n)], n, n)
+
+    @staticmethod
+    def zeros(r, c):
+        return _PolyMat([[0] * c for _ in range(r)], r, c)
+
+    @staticmethod
+    def ones(r, c):
+        return _PolyMat([[1] * c for _ in range(r)], r, c)
+
+    @staticmethod
+    def mul(X, Y):
+        if X.c != Y.r:
+            raise ValueError("incompatible shapes")
+        check = _PolyOps.checked
+        cols = [[Y.rows[k][j] for k in range(Y.r)] for j in range(Y.c)]
+        rows = []
+        for row in X.rows:
+            out = []
+            for col in cols:
+                acc = 0
+                for a, b in zip(row, col):
+                    acc = acc + _PolyOps.times(a, b)
+                out.append(check(acc))
+            rows.append(out)
+        return _PolyMat(rows, X.r, Y.c)
+
+    @staticmethod
+    def add(X, Y):
+        if (X.r, X.c) != (Y.r, Y.c):
+            raise ValueError("incompatible shapes")
+        return _PolyMat([[a + b for a, b in zip(p, q)] for p, q in zip(X.rows, Y.rows)], X.r, X.c)
+
+    @staticmethod
+    def scale(c, X):
+        if type(c) is arb:
+            raise _NotPolynomial("not rational")
+        return _PolyMat([[_PolyOps.checked(c * a) for a in row] for row in X.rows], X.r, X.c)
+
+    @staticmethod
+    def transpose(X):
+        return _PolyMat([list(col) for col in zip(*X.rows)] if X.r else [[] for _ in range(X.c)], X.c, X.r)
+
+    @staticmethod
+    def inverse(X):
+        raise _NotPolynomial("an inverse")
+
+    @classmethod
+    def power(cls, X, k):
+        if X.r != X.c:
+            raise ValueError("power of a non-square matrix")
+        if k < 0:
+            raise _NotPolynomial("an inverse")
+        out = cls.identity(X.r)
+        for _ in range(k):
+            out = cls.mul(out, X)
+        return out
+
+    @staticmethod
+    def trace(X):
+        if X.r != X.c:
+            raise ValueError("trace of a non-square matrix")
+        total = 0
+        for k in range(X.r):
+            total = total + X.rows[k][k]
+        return total
+
+    @classmethod
+    def det(cls, X):
+        if X.r != X.c:
+            raise ValueError("determinant of a non-square matrix")
+        if X.r > MAX_SYMBOLIC_DET:
+            raise _NotPolynomial("a large determinant")
+        return cls._laplace(X.rows)
+
+    @classmethod
+    def _laplace(cls, rows):
+        if len(rows) == 1:
+            return rows[0][0]
+        total = 0
+        for j, a in enumerate(rows[0]):
+            minor = [row[:j] + row[j + 1:] for row in rows[1:]]
+            term = cls.times(a, cls._laplace(minor))
+            total = total - term if j % 2 else total + term
+        return cls.checked(total)
+
+    @staticmethod
+    def norm2(X):
+        raise _NotPolynomial("norm_2")
+
+    @staticmethod
+    def entry(X, i, j):
+        if not (0 <= i < X.r and 0 <= j < X.c):
+            raise IndexError("an index outside the matrix")
+        return X.rows[i][j]
+
+    @staticmethod
+    def pow(b, x):
+        if type(x) is fmpq and x.q == 1:
+            x = int(x.p)
+        if type(b) is fmpq_mpoly:
+            if type(x) is int and 0 <= x <= 64:
+                if math.comb(len(b) + x - 1, x) > MAX_POLY_TERMS:  # the terms b^x can have
+                    raise _NotPolynomial("too many terms")
+                return _PolyOps.checked(b ** x)
+            b = _poly_constant(b)
+        x = _poly_constant(x)
+        return _PolyOps.checked(_num_pow(b, x))
+
+    @staticmethod
+    def abs(v):
+        return _PolyOps.checked(abs(_poly_constant(v)))
+
+
+_EXACT, _POLY = _ExactOps, _PolyOps
+
+
+class _Compiler:
+    """Compiles the expressions of one step into closures env -> value: a scalar (int,
+    fmpq, arb; polynomials for the symbolic check) or a matrix of `ops`.
+
+    env is a dict from small integers (the slots of this compiler) to values: the sizes
+    (ints), the scalars, each matrix symbol (a matrix of `ops`), its rows (lists, for the
+    entries read in sums) and the indices of the sums being evaluated (ints). A node the
+    closures do not take raises _Unsupported at compile time."""
+
+    def __init__(self, ops):
+        self.ops = ops
+        self.slots = {}
+
+    def slot(self, key) -> int:
+        s = self.slots.get(key)
+        if s is None:
+            s = self.slots[key] = len(self.slots)
+        return s
+
+    def env(self, values) -> dict:
+        """The env of one point from {symbol or ("rows", matrix symbol): value}."""
+        slots = self.slots
+        return {slots[k]: v for k, v in values.items() if k in slots}
+
+    def compile(self, e):
+        """A closure for e, or None when some node of e is not taken."""
+        try:
+            return self._compile(e)
+        except _Unsupported:
+            return None
+        except Exception:  # noqa: BLE001 - an expression SymPy cannot take apart: the general way
+            return None
+
+    def _compile(self, e):
+        ops = self.ops
+        if isinstance(e, sp.MatrixExpr):
+            return self._matrix(e)
+        if not isinstance(e, sp.Basic):
+            raise _Unsupported(type(e).__name__)
+        if e.is_Integer:
+            v = int(e)
+            return lambda env: v
+        if e.is_Rational:
+            q = fmpq(int(e.p), int(e.q))
+            return lambda env: q
+        if isinstance(e, sp.Symbol):
+            k = self.slot(e)
+            return lambda env: env[k]  # KeyError: a symbol without a value, not a usable point
+        if any(isinstance(a, sp.MatrixExpr) for a in e.args) and not isinstance(
+                e, (sp.Trace, sp.Determinant, SpectralNorm, MatrixElement)):
+            raise _Unsupported("a matrix inside a scalar operation")
+        check = ops.checked
+        if isinstance(e, sp.Add):
+            fs = [self._compile(a) for a in e.args]
+            if ops.poly:
+                def add(env):
+                    total = 0
+                    for f in fs:
+                        total = total + f(env)
+                    return check(total)
+                return add
+            return lambda env: sum([f(env) for f in fs], 0)
+        if isinstance(e, sp.Mul):
+            fs = [self._compile(a) for a in e.args]
+            if ops.poly:
+                times = ops.times
+
+                def mul(env):
+                    prod = 1
+                    for f in fs:
+                        prod = check(times(prod, f(env)))
+                    return prod
+                return mul
+            if len(fs) == 2:
+                f0, f1 = fs
+                return lambda env: f0(env) * f1(env)
+
+            def product(env):
+                prod = 1
+                for f in fs:
+                    prod = prod * f(env)
+                return prod
+            return product
+        if isinstance(e, sp.Pow):
+            fb, fx, pw = self._compile(e.base), self._compile(e.exp), ops.pow
+            return lambda env: pw(fb(env), fx(env))
+        if isinstance(e, sp.Abs):
+            fa, ab = self._compile(e.args[0]), ops.abs
+            return lambda env: ab(fa(env))
+        if isinstance(e, sp.Sum) and len({l[0] for l in e.limits}) == len(e.limits):
+            return self._sum(e)
+        if isinstance(e, (sp.Sum, sp.Product)):
+            return self._bigop(e)
+        if isinstance(e, MatrixElement):
+            return self._entry(e)
+        if isinstance(e, sp.Trace):
+            fm, tr = self._matrix(e.arg), ops.trace
+            return lambda env: tr(fm(env))
+        if isinstance(e, sp.Determinant):
+            fm, det = self._matrix(e.arg), ops.det
+            return lambda env: det(fm(env))
+        if isinstance(e, SpectralNorm):
+            fm, norm = self._matrix(e.args[0]), ops.norm2
+            return lambda env: norm(fm(env))
+        raise _Unsupported(type(e).__name__)
+
+    def _bigop(self, e):
+        """A sum (product) term by term; as in the general way, the first range is the outer
+        loop and an empty range gives 0 (1)."""
+        body = self._compile(e.function)
+        limits = [(self.slot(i), self._compile(lo), self._compile(hi)) for (i, lo, hi) in e.limits]
+        is_sum = isinstance(e, sp.Sum)
+        check = self.ops.checked
+
+        def run(env, k):
+            if k == len(limits):
+                return body(env)
+            i, flo, fhi = limits[k]
+            lo, hi = _bound(flo(env)), _bound(fhi(env))
+            if hi - lo + 1 > MAX_SUM_TERMS:
+                raise Uncertain("too many terms")
+            saved = env.get(i, _UNBOUND)
+            try:
+                if k + 1 == len(limits):  # the innermost range: no recursion per term
+                    values = []
+                    for t in range(lo, hi + 1):
+                        env[i] = t
+                        values.append(body(env))
+                    if is_sum:
+                        acc = sum(values, 0)
+                    else:
+                        acc = 1
+                        for v in values:
+                            acc = acc * v
+                else:
+                    acc = 0 if is_sum else 1
+                    for t in range(lo, hi + 1):
+                        env[i] = t
+                        v = run(env, k + 1)
+                        acc = acc + v if is_sum else acc * v
+            finally:
+                if saved is _UNBOUND:
+                    env.pop(i, None)
+                else:
+                    env[i] = saved
+            return check(acc)
+        return lambda env: run(env, 0)
+
+    def _sum(self, e):
+        """A sum whose body's factors are each placed at the innermost range they depend on,
+        and whose inner sums are reused across the values of the outer indices they do not
+        depend on: sum(i, j, a[i]*b[j]*c[i, j]) is computed as sum(i, a[i]*sum(j, b[j]*c[i, j])).
+        The value is that of the term-by-term sum (exactly, for rationals); a factor is only
+        computed where a term needs it (a range without terms leaves it alone). As in the
+        general way, the first range is the outer loop and an empty range gives 0."""
+        limits = e.limits
+        idx = [l[0] for l in limits]
+        placed = [[] for _ in limits]
+        outside = []
+        for f in sp.Mul.make_args(e.function):
+            deps = [k for k, i in enumerate(idx) if i in f.free_symbols]
+            (placed[max(deps)] if deps else outside).append(f)
+        factors = [[self._compile(f) for f in fs] for fs in placed]
+        outer = [self._compile(f) for f in outside]
+        ranges = [(self.slot(i), self._compile(lo), self._compile(hi)) for (i, lo, hi) in limits]
+        keys = []  # per range: the slots of the outer indices its sum depends on
+        for k in range(len(limits)):
+            free = set()
+            for fs in placed[k:]:
+                for f in fs:
+                    free |= f.free_symbols
+            for (_, lo, hi) in limits[k:]:
+                free |= lo.free_symbols | hi.free_symbols
+            keys.append([self.slot(i) for i in idx[:k] if i in free])
+        times = self.ops.times if self.ops.poly else (lambda a, b: a * b)
+        check, last = self.ops.checked, len(limits) - 1
+
+        def level(env, k, memo):
+            """(the sum over ranges k.., whether it has a term) at the outer indices' values."""
+            key = (k, *[env[s] for s in keys[k]])
+            if key in memo:
+                return memo[key]
+            slot, flo, fhi = ranges[k]
+            lo, hi = _bound(flo(env)), _bound(fhi(env))
+            if hi - lo + 1 > MAX_SUM_TERMS:
+                raise Uncertain("too many terms")
+            saved = env.get(slot, _UNBOUND)
+            acc, terms = 0, False
+            try:
+                for t in range(lo, hi + 1):
+                    env[slot] = t
+                    term = 1
+                    if k < last:
+                        term, has = level(env, k + 1, memo)
+                        if not has:
+                            continue
+                    for f in factors[k]:
+                        term = check(times(term, f(env)))
+                    acc = acc + term
+                    terms = True
+            finally:
+                if saved is _UNBOUND:
+                    env.pop(slot, None)
+                else:
+                    env[slot] = saved
+            memo[key] = out = (check(acc), terms)
+            return out
+
+        def run(env):
+            value, terms = level(env, 0, {})
+            if not terms:
+                return 0
+            for f in outer:
+                value = check(times(value, f(env)))
+            return value
+        return run
+
+    def _index(self, e):
+        """A closure for an index: a constant, a symbol, or any integer-valued term."""
+        if e.is_Integer:
+            v = int(e)
+            return lambda env: v
+        if isinstance(e, sp.Symbol):
+            k = self.slot(e)
+
+            def symbol(env):
+                v = env[k]
+                return v if type(v) is int else _index(v)
+            return symbol
+        f = self._compile(e)
+        return lambda env: _index(f(env))
+
+    def _entry(self, e):
+        fi, fj = self._index(e.i), self._index(e.j)
+        parent = e.parent
+        if isinstance(parent, sp.MatrixSymbol):
+            k = self.slot(("rows", parent))
+
+            def entry(env):
+                rows = env[k]
+                i, j = fi(env), fj(env)
+                if i < 0 or j < 0:
+                    raise IndexError("an index outside the matrix")  # not a usable instance
+                return rows[i][j]  # IndexError beyond the last row or column, likewise
+            return entry
+        fp, get = self._matrix(parent), self.ops.entry
+        return lambda env: get(fp(env), fi(env), fj(env))
+
+    def _matrix(self, e):
+        ops = self.ops
+        if isinstance(e, sp.MatrixSymbol):
+            k = self.slot(e)
+            return lambda env: env[k]
+        if isinstance(e, sp.MatrixBase):  # an explicit matrix written in the document
+            r, c = e.shape
+            fs = [self._compile(x) for x in e]
+            build = ops.from_rows
+            return lambda env: build([[fs[i * c + j](env) for j in range(c)] for i in range(r)], r, c)
+        if isinstance(e, sp.Identity):
+            fn, ident = self._compile(e.args[0]), ops.identity
+            return lambda env: ident(_bound(fn(env)))
+        if isinstance(e, (sp.ZeroMatrix, sp.OneMatrix)):
+            fr, fc = self._compile(e.shape[0]), self._compile(e.shape[1])
+            make = ops.zeros if isinstance(e, sp.ZeroMatrix) else ops.ones
+            return lambda env: make(_bound(fr(env)), _bound(fc(env)))
+        if isinstance(e, sp.Transpose):
+            fa, tr = self._matrix(e.arg), ops.transpose
+            return lambda env: tr(fa(env))
+        if isinstance(e, sp.Inverse):
+            fa, inv = self._matrix(e.arg), ops.inverse
+            return lambda env: inv(fa(env))
+        if isinstance(e, sp.MatPow):
+            if not e.exp.is_Integer:
+                raise _Unsupported("a matrix power that is not an integer")
+            fa, k, power = self._matrix(e.base), int(e.exp), ops.power
+            return lambda env: power(fa(env), k)
+        if isinstance(e, sp.MatMul):
+            scalars = [self._compile(a) for a in e.args if not isinstance(a, sp.MatrixExpr)]
+            factors = [self._matrix(a) for a in e.args if isinstance(a, sp.MatrixExpr)]
+            if not factors:
+                raise _Unsupported("a product without matrices")
+            mul, scale = ops.mul, ops.scale
+
+            def product(env):
+                X = factors[0](env)
+                for f in factors[1:]:
+                    X = mul(X, f(env))
+                if scalars:
+                    c = 1
+                    for f in scalars:
+                        c = c * f(env)
+                    X = scale(c, X)
+                return X
+            return product
+        if isinstance(e, sp.MatAdd):
+            if not all(isinstance(a, sp.MatrixExpr) for a in e.args):
+                raise _Unsupported("a matrix plus a number")
+            fs, add = [self._matrix(a) for a in e.args], ops.add
+
+            def total(env):
+                X = fs[0](env)
+                for f in fs[1:]:
+                    X = add(X, f(env))
+                return X
+            return total
+        raise _Unsupported(type(e).__name__)
+
+
+_UNBOUND = object()
+
+
+class _Instance:
+    """One concrete instance: flint matrices, the scalars' values; SymPy's forms on demand
+    (for the general way and for showing a counterexample)."""
+
+    def __init__(self, compiler, size, matrices, env):
+        self.compiler = compiler
+        self.size = size
+        self.matrices = matrices  # matrix symbol -> fmpq_mat
+        self.scalars = env        # scalar symbol -> Fraction
+        self.cache = {}           # the general way's values of matrix atoms
+        self._env = self._mapping = self._sub = None
+
+    def env(self):
+        """The env of the compiled closures."""
+        if self._env is None:
+            values = {d: int(v) for d, v in self.size.items()}
+            values.update({s: fmpq(v.numerator, v.denominator) for s, v in self.scalars.items()})
+            for m, M in self.matrices.items():
+                values[m] = M
+                values[("rows", m)] = M.tolist()
+            self._env = self.compiler.env(values)
+        return self._env
+
+    def mapping(self):
+        if self._mapping is None:
+            self._mapping = {m: _sympy_matrix(M) for m, M in self.matrices.items()}
+        return self._mapping
+
+    def sub(self):
+        if self._sub is None:
+            self._sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in self.scalars.items()}
+        return self._sub
+
+
+class _Scalar:
+    """A scalar expression of the step (a side, a condition), evaluated at instances:
+    compiled once per step, else (or for a value the compiled form cannot hold) the
+    general way, prepared once per step too."""
+
+    def __init__(self, e, compiler):
+        self.raw = e
+        self.fast = compiler.compile(e)
+        self._general = None
+
+    def value(self, inst):
+        """The exact value or ball at the instance; raises Undefined or Uncertain (or another
+        exception: not a usable instance)."""
+        if self.fast is not None:
+            try:
+                return _as_value(_run(self.fast, inst.env()))
+            except _Fallback:
+                pass
+        if self._general is None:
+            self._general = _Prepared(self.raw)
+        return self._general.value(inst.mapping(), inst.size, inst.sub(), inst.scalars, inst.cache)
+
+
+class _MatrixSides:
+    """The two sides of a matrix-valued step: pairs of entries (row by row) at instances."""
+
+    def __init__(self, lhs, rhs, rel, compiler):
+        self.raw = (lhs, rhs)
+        self.rel = rel
+        self.fast = [compiler.compile(lhs), compiler.compile(rhs)]
+        if None in self.fast:
+            self.fast = None
+
+    def pairs(self, inst):
+        if self.fast is not None:
+            try:
+                env = inst.env()
+                X, Y = (_run(f, env) for f in self.fast)
+                if type(X) is fmpq_mat and type(Y) is fmpq_mat and \
+                        (X.nrows(), X.ncols()) == (Y.nrows(), Y.ncols()):
+                    if X == Y and self.rel == "=":
+                        return [(Fraction(0), Fraction(0))]  # every entry agrees
+                    return [(_as_value(x), _as_value(y)) for x, y in zip(X.entries(), Y.entries())]
+            except _Fallback:
+                pass
+        sub = inst.sub()
+        a = instantiate(self.raw[0].xreplace(sub), inst.mapping(), inst.size)
+        b = instantiate(self.raw[1].xreplace(sub), inst.mapping(), inst.size)
+        return [(Evaluator({}, 256)(x), Evaluator({}, 256)(y)) for x, y in zip(_entries(a), _entries(b))]
+
+
+class _Premise:
+    """A premise `l rel r` (matrix ones entry by entry), checked at instances."""
+
+    def __init__(self, l, rel, r, compiler):
+        self.raw = (l, rel, r)
+        self.rel = rel
+        self.fast = [compiler.compile(l), compiler.compile(r)]
+        if None in self.fast:
+            self.fast = None
+        self._general = None
+
+    def holds(self, inst) -> bool:
+        if self.fast is not None:
+            try:
+                env = inst.env()
+                x, y = (_run(f, env) for f in self.fast)
+                if type(x) is fmpq_mat or type(y) is fmpq_mat:
+                    if not (type(x) is fmpq_mat and type(y) is fmpq_mat and
+                            (x.nrows(), x.ncols()) == (y.nrows(), y.ncols())):
+                        raise _Fallback("a matrix compared with a number")
+                    pairs = zip(x.entries(), y.entries())
+                else:
+                    pairs = [(x, y)]
+                return all(relation_holds(self.rel, subtract(_as_value(b), _as_value(a))) is True
+                           for a, b in pairs)
+            except _Fallback:
+                pass
+            except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
+                return False
+        if self._general is None:
+            self._general = _PreparedPremise(*self.raw)
+        return self._general.holds(inst.mapping(), inst.size, inst.sub(), inst.scalars, inst.cache)
+
+
+class _Search:
+    """The concrete search of one step over the fixed plan: at each size structured
+    matrices first, then the plan's number of random ones; nothing here looks at the clock.
+
+    The random stream is drawn at every size of the plan in the same order, also at a
+    size decided with symbolic entries (whose instances need not be evaluated), so the
+    instances at every other size do not depend on which sizes were decided that way."""
+
+    def __init__(self, task, mats, kinds, plan, scalars, rng, exprs):
+        self.task, self.mats, self.kinds, self.plan = task, mats, kinds, plan
+        self.scalars, self.rng, self.exprs = scalars, rng, exprs
+        dims = sorted({d for size, _ in plan for d in size}, key=lambda s: s.name)
+        self.evidence = Evidence(dims, plan, bool(task.premises or task.facts))
+        self.compiler = compiler = _Compiler(_EXACT)
+        prems = _premise_rels(task)
+        self.premises = None if prems is None else [_Premise(*p, compiler) for p in prems]
+        self.conds = [(c, _Scalar(c.expr, compiler)) for c in task.conds]
+        self.matrix_valued = isinstance(task.lhs, sp.MatrixExpr)
+        self.sides = _MatrixSides(task.lhs, task.rhs, task.rel, compiler) if self.matrix_valued else \
+            (_Scalar(task.lhs, compiler), _Scalar(task.rhs, compiler))
+        self._structured = {}
+
+    def _structured_matrix(self, style, rows, cols, kinds):
+        key = (style, rows, cols, frozenset(kinds))
+        if key not in self._structured:
+            M = _structured_matrix(style, rows, cols, kinds)
+            self._structured[key] = M if M is not None else _structured_matrix("identity", rows, cols, set())
+        return self._structured[key]
+
+    def _instances(self, size, n_random):
+        """(instance or None when a scalar drew a value it may not take) per trial, drawing
+        from the random stream exactly as the plan fixes it."""
+        mats, rng = self.mats, self.rng
+        from .numeric import SPECIAL, value_allowed
         shapes = {m: tuple(int(d.xreplace(size)) for d in m.shape) for m in mats}
         trials = ([("structured", s) for s in STRUCTURED] if mats else []) + \
             [("random", t) for t in range(n_random if mats else n_random + len(STRUCTURED))]
-        tried = agreeing = 0
         for how, t in trials:
-            mapping = {}
+            matrices = {}
             if how == "structured":
                 for j, m in enumerate(mats):
                     # several matrices take different styles (identity with minus identity, …):
                     # equal matrices hide failures like trace(C*D) >= 0
                     style = STRUCTURED[(STRUCTURED.index(t) + 3 * j) % len(STRUCTURED)]
-                    M = _structured_matrix(style, *shapes[m], kinds.get(m, set()))
-                    mapping[m] = M if M is not None else _structured_matrix("identity", *shapes[m], set())
+                    matrices[m] = self._structured_matrix(style, *shapes[m], self.kinds.get(m, set()))
             else:
                 style = STYLES[t % len(STYLES)]
-                scale = sp.Rational(1, rng.choice([2, 3, 10])) if t % 3 == 1 else sp.Integer(1)
+                scale = fmpq(1, rng.choice([2, 3, 10])) if t % 3 == 1 else None
                 for m in mats:
-                    mapping[m] = _random_matrix(rng, *shapes[m], kinds.get(m, set()), style) * scale
+                    M = _random_matrix(rng, *shapes[m], self.kinds.get(m, set()), style)
+                    matrices[m] = M * scale if scale is not None else M
             env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else Fraction(rng.randint(1, 4)))
-                   for s in scalars}
+                   for s in self.scalars}
             env = {s: v for s, v in env.items() if value_allowed(s, v)}
+            yield _Instance(self.compiler, size, matrices, env) if len(env) == len(self.scalars) else None
+
+    def settle(self, size, n_random):
+        """A size decided with symbolic entries: its instances are drawn (the stream goes on
+        as the plan fixes it) but not evaluated."""
+        if concrete_size_ok(self.exprs, size):
+            for _ in self._instances(size, n_random):
+                pass
+        self.evidence.settled.append(size)
+
+    def test(self, size, n_random):
+        """Every instance of the plan at this size: a refutation, or None (the evidence grows)."""
+        task = self.task
+        if not concrete_size_ok(self.exprs, size):
+            self.evidence.skipped.append(size)
+            return None
+        tried = agreeing = 0
+        for inst in self._instances(size, n_random):
             tried += 1
-            if len(env) != len(scalars):
+            if inst is None:
                 continue
-            sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in env.items()}
-            cache = {}
-            if prepared_prems is None or not all(p.holds(mapping, size, sub, env, cache) for p in prepared_prems):
+            if self.premises is None or not all(p.holds(inst) for p in self.premises):
                 continue  # a counterexample must satisfy every premise
             conds_ok = True
-            for c, prepared in conds:
+            for c, prepared in self.conds:
                 try:
-                    ok = condition_holds(c.rel, prepared.value(mapping, size, sub, env, cache))
+                    ok = condition_holds(c.rel, prepared.value(inst))
                 except Undefined:
                     ok = False
                 except Exception:  # noqa: BLE001 - Uncertain, or an operation SymPy refuses
@@ -1383,19 +2307,15 @@ def _search(task, mats, kinds, plan, scalars, rng, exprs):
                     conds_ok = ok
                     break
             if conds_ok is False:
-                return _refutation(task, mapping, size, env, "undefined there (a matrix to invert is singular "
-                                   "or a root or logarithm is out of its domain)"), evidence
+                return _refutation(task, inst.mapping(), size, inst.scalars, "undefined there (a matrix to "
+                                   "invert is singular or a root or logarithm is out of its domain)")
             if conds_ok is None:
                 continue
             try:
-                if sides is not None:
-                    xv = sides[0].value(mapping, size, sub, env, cache)
-                    yv = sides[1].value(mapping, size, sub, env, cache)
-                    pairs = [(xv, yv)]
+                if self.matrix_valued:
+                    pairs = self.sides.pairs(inst)
                 else:
-                    a = instantiate(task.lhs.xreplace(sub), mapping, size)
-                    b = instantiate(task.rhs.xreplace(sub), mapping, size)
-                    pairs = [(Evaluator({}, 256)(x), Evaluator({}, 256)(y)) for x, y in zip(_entries(a), _entries(b))]
+                    pairs = [(self.sides[0].value(inst), self.sides[1].value(inst))]
             except (Uncertain, Undefined):
                 continue
             except Exception:  # noqa: BLE001 - e.g. an operation SymPy refuses
@@ -1406,16 +2326,145 @@ def _search(task, mats, kinds, plan, scalars, rng, exprs):
                 verdict = relation_holds(task.rel, d)
                 if verdict is False:
                     what = f"left side {as_equation(xv)}, right side {as_equation(yv)}"
-                    if matrix_valued:
+                    if self.matrix_valued:
                         what = f"the matrices differ (an entry is {format_value(xv)} on the left, " \
                                f"{format_value(yv)} on the right)"
-                    return _refutation(task, mapping, size, env, what), evidence
+                    return _refutation(task, inst.mapping(), size, inst.scalars, what)
                 if verdict is None and task.rel in ("<", ">", "!="):
                     held = False  # equal within the enclosure: no evidence for a strict relation
             if held:
                 agreeing += 1
-        evidence.rows.append((size, tried, agreeing))
-    return None, evidence
+        self.evidence.rows.append((size, tried, agreeing))
+        return None
+
+
+def _search(task, mats, kinds, plan, scalars, rng, exprs):
+    """(refutation or None, Evidence): every size of the fixed plan, smallest first."""
+    search = _Search(task, mats, kinds, plan, scalars, rng, exprs)
+    for size, n_random in plan:
+        refuted = search.test(size, n_random)
+        if refuted is not None:
+            return refuted, search.evidence
+    return None, search.evidence
+
+
+class _PolyCheck:
+    """The symbolic check of `lhs = rhs` at one size, fast and exact: the entries become
+    polynomial variables (flint), symmetric matrices share them, psd ones are L*L^T with L
+    lower triangular, the scalars stay variables; both sides are computed as polynomials.
+    Equal polynomials prove the relation at that size. With premises (equations), a
+    difference that division by the premises' polynomials reduces to 0 is a combination
+    of them, so it vanishes wherever they hold. Anything else (not polynomial, a
+    remainder) is left to the general way: this check only ever answers `holds`."""
+
+    def __init__(self, task, mats, kinds, scalars):
+        self.mats, self.kinds, self.scalars = mats, kinds, scalars
+        self.compiler = compiler = _Compiler(_POLY)
+        self.sides = [compiler.compile(task.lhs), compiler.compile(task.rhs)]
+        self.premises = []
+        for (l, rel, r) in _premise_rels(task) or []:
+            if rel == "=":
+                fl, fr = compiler.compile(l), compiler.compile(r)
+                if fl is not None and fr is not None:
+                    self.premises.append((fl, fr))
+
+    def holds(self, size) -> bool:
+        if None in self.sides or fmpq_mpoly_ctx is None:
+            return False
+        try:
+            env = self._env(size)
+            if env is None:
+                return False
+            x, y = (_run(f, env) for f in self.sides)
+            if isinstance(x, _PolyMat) or isinstance(y, _PolyMat):
+                if not (isinstance(x, _PolyMat) and isinstance(y, _PolyMat) and (x.r, x.c) == (y.r, y.c)):
+                    return False
+                pairs = [(a, b) for p, q in zip(x.rows, y.rows) for a, b in zip(p, q)]
+            else:
+                pairs = [(x, y)]
+            diffs = [a - b for a, b in pairs]
+            diffs = [d for d in diffs if d != 0]
+            if not diffs:
+                return True
+            if any(type(d) is not fmpq_mpoly for d in diffs):
+                return False  # a nonzero number
+            divisors = self._premise_polynomials(env)
+            budget = [MAX_REDUCTION_STEPS]
+            return bool(divisors) and all(_reduces_to_zero(d, divisors, budget) for d in diffs)
+        except Exception:  # noqa: BLE001 - not a polynomial, too large, or not computable: cannot tell
+            return False
+
+    def _env(self, size):
+        env = {d: int(v) for d, v in size.items()}
+        shapes = []
+        count = 0
+        for m in self.mats:
+            rows, cols = (d.xreplace(size) for d in m.shape)
+            if not (rows.is_Integer and cols.is_Integer):
+                return None
+            kinds = self.kinds.get(m, set())
+            rows, cols = int(rows), int(cols)
+            if kinds & {"psd", "pd"}:
+                cells = [(i, j) for i in range(rows) for j in range(i + 1)]
+            elif "symmetric" in kinds:
+                cells = [(i, j) for i in range(rows) for j in range(i, cols)]
+            else:
+                cells = [(i, j) for i in range(rows) for j in range(cols)]
+            shapes.append((m, rows, cols, kinds, cells, count))
+            count += len(cells)
+        names = tuple(f"x{k}" for k in range(count + len(self.scalars)))
+        if not names:
+            return None
+        gens = fmpq_mpoly_ctx.get(names, "lex").gens()
+        for m, rows, cols, kinds, cells, start in shapes:
+            at = {cell: gens[start + k] for k, cell in enumerate(cells)}
+            if kinds & {"psd", "pd"}:
+                L = _PolyMat([[at.get((i, j), 0) for j in range(rows)] for i in range(rows)], rows, rows)
+                M = _PolyOps.mul(L, _PolyOps.transpose(L))
+            elif "symmetric" in kinds:
+                M = _PolyMat([[at[(min(i, j), max(i, j))] for j in range(cols)] for i in range(rows)], rows, cols)
+            else:
+                M = _PolyMat([[at[(i, j)] for j in range(cols)] for i in range(rows)], rows, cols)
+            env[m] = M
+            env[("rows", m)] = M.rows
+        for k, s in enumerate(self.scalars):
+            env[s] = gens[count + k]
+        return self.compiler.env(env)
+
+    def _premise_polynomials(self, env):
+        out = []
+        for fl, fr in self.premises:
+            try:
+                x, y = fl(env), fr(env)
+            except Exception:  # noqa: BLE001 - a premise that is not polynomial: not used (which is sound)
+                continue
+            if isinstance(x, _PolyMat) and isinstance(y, _PolyMat) and (x.r, x.c) == (y.r, y.c):
+                diffs = [a - b for p, q in zip(x.rows, y.rows) for a, b in zip(p, q)]
+            elif not isinstance(x, _PolyMat) and not isinstance(y, _PolyMat):
+                diffs = [x - y]
+            else:
+                continue
+            out += [d for d in diffs if type(d) is fmpq_mpoly and not d.is_constant()]
+        return out
+
+
+def _reduces_to_zero(d, divisors, budget) -> bool:
+    """Does dividing d by the divisors (leading terms in the context's order) leave 0? Then d
+    is a combination of them with polynomial coefficients. budget: division steps left."""
+    ctx = d.context()
+    leads = [(g.monomial(0), g.coefficient(0), g) for g in divisors]
+    while not d.is_zero():
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        m, c = d.monomial(0), d.coefficient(0)
+        for gm, gc, g in leads:
+            if all(a >= b for a, b in zip(m, gm)):
+                d = d - ctx.from_dict({tuple(a - b for a, b in zip(m, gm)): c / gc}) * g
+                break
+        else:
+            return False  # a leading term no premise divides: no conclusion
+    return True
 
 
 _ROW = sp.Symbol("_prem_row", integer=True, nonnegative=True)
