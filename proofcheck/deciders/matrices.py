@@ -1120,7 +1120,9 @@ def decide(task, time_left=None) -> Verdict:
         return Verdict(CHECKED, "every size, symbolic entries",
                        f"holds exactly for every size with {where} (symbolic entries), and {tested}; not proved "
                        f"for larger sizes", detail={"sizes": len(done), "points": evidence.agreeing})
-    if done and dims:
+    if done and dims and evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
+        # a few sizes decided exactly are no evidence for the others: the instances
+        # must be as many as for a step with no exact size at all
         last = ", ".join(f"{d} = {v}" for d, v in done[-1].items())
         where = ", ".join(f"{d} = {v}" for d, v in stopped.items())
         return Verdict(CHECKED, "sizes with symbolic entries, then concrete matrices",
