@@ -44,8 +44,13 @@ def run_task(task):
 
 
 # ------------------------------------------------------------------ preparing
-def _bigop_doit(s):
+def _bigop_doit(s, enclosing=()):
+    """A sum or product over one index, carried out where that is exact in the
+    language's sense. Its body has been prepared (inner sums carried out where
+    they could be); `enclosing`: the ranges of the sums around it."""
+    # SymPy merges a sum of sums into one Sum with several limits, innermost first
     (i, lo, hi) = s.limits[-1]
+    inner = type(s)(s.function, *s.limits[:-1]) if len(s.limits) > 1 else s.function
     count = hi - lo + 1
     empty = sp.Integer(0) if isinstance(s, sp.Sum) else sp.Integer(1)
     if count.is_Integer:
@@ -53,16 +58,33 @@ def _bigop_doit(s):
         if n <= 0:
             return empty
         if n <= MAX_SUM_EXPAND:
-            inner = type(s)(s.function, *s.limits[:-1]) if len(s.limits) > 1 else s.function
-            terms = [inner.xreplace({i: lo + k}) for k in range(n)]
+            terms = [_prepare_bigops(inner.xreplace({i: lo + k}), enclosing) for k in range(n)]
             return sp.Add(*terms) if isinstance(s, sp.Sum) else sp.Mul(*terms)
+    if inner.has(sp.Sum, sp.Product):
+        return s  # an inner range may run backwards: SymPy would read it its own way (Karr's)
+    if count.is_Integer:
         return s.doit()
-    # symbolic bounds: SymPy's convention for empty ranges differs from ours (an
-    # empty sum is 0), so evaluate only when the range is known to be nonempty or empty-by-one
-    if bounds.prove_sign(count, ">=") is not None:
-        r = s.doit()
-        return r
+    # symbolic bounds: SymPy's convention for empty ranges differs from ours (an empty
+    # sum is 0), so evaluate only when the range is known not to run backwards, for
+    # every value of the enclosing indices
+    counts = gate.range_counts(count, enclosing)
+    if counts is not None and all(bounds.prove_sign(c, ">=") is not None for c in counts):
+        return s.doit()
     return s
+
+
+def _prepare_bigops(e, enclosing=()):
+    """Sums and products carried out, innermost first, each where it is exact
+    (`_bigop_doit`). A sum over several indices is a sum of sums."""
+    if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
+        return e
+    if isinstance(e, (sp.Sum, sp.Product)):
+        outer = e.limits[-1]
+        inner = type(e)(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function
+        inner = _prepare_bigops(inner, enclosing + (outer,))
+        return _bigop_doit(type(e)(inner, outer), enclosing)
+    args = [_prepare_bigops(a, enclosing) for a in e.args]
+    return e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
 
 
 def prepare(e, sums: bool = True):
@@ -73,7 +95,7 @@ def prepare(e, sums: bool = True):
     if e.has(sp.Derivative):
         e = e.replace(lambda x: isinstance(x, sp.Derivative), lambda x: x.doit())
     if sums and e.has(sp.Sum, sp.Product):
-        e = e.replace(lambda x: isinstance(x, (sp.Sum, sp.Product)), _bigop_doit)
+        e = _prepare_bigops(e)
     return e
 
 

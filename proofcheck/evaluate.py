@@ -112,11 +112,14 @@ class Evaluator:
     decide a comparison at `prec` bits can decide it at about `prec + mag` bits.
     """
 
-    def __init__(self, env: dict, prec: int = 128):
+    def __init__(self, env: dict, prec: int = 128, terms: list | None = None):
         self.env = env
         self.prec = prec
         self.memo: dict = {}
         self.mag = 0
+        # terms of sums and products evaluated so far, shared with the evaluators of
+        # inner sums: nested sums multiply their ranges, and the count bounds them all
+        self.terms = [0] if terms is None else terms
 
     def __call__(self, expr):
         old = ctx.prec
@@ -282,18 +285,21 @@ class Evaluator:
         return to_arb(b) ** to_arb(x)
 
     def _bigop(self, e):
+        # limits run innermost first, and an inner range may depend on an outer index
+        # (sum(i = 1..n, sum(j = i..n, …))): the outermost index is summed over first
         body, limits = e.function, e.limits
-        (i, lo, hi), rest = limits[0], limits[1:]
+        (i, lo, hi), rest = limits[-1], limits[:-1]
         inner = type(e)(body, *rest) if rest else body
         lo_v, hi_v = self.ev(lo), self.ev(hi)
         if not (_is_int(lo_v) and _is_int(hi_v)):
             raise Unevaluable("non-integer bounds")
         lo_i, hi_i = int(lo_v), int(hi_v)
-        if hi_i - lo_i + 1 > MAX_SUM_TERMS:
+        self.terms[0] += max(0, hi_i - lo_i + 1)
+        if self.terms[0] > MAX_SUM_TERMS:
             raise Unevaluable("too many terms")
         acc = Fraction(0) if isinstance(e, sp.Sum) else Fraction(1)
         for k in range(lo_i, hi_i + 1):
-            sub = Evaluator({**self.env, i: Fraction(k)}, self.prec)
+            sub = Evaluator({**self.env, i: Fraction(k)}, self.prec, self.terms)
             v = sub.ev(inner)
             if isinstance(e, sp.Sum):
                 acc = acc + v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) + to_arb(v)

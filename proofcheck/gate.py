@@ -37,27 +37,70 @@ class Rejection:
 
 
 # --------------------------------------------------------------- 1. domains
+def range_counts(count, enclosing):
+    """Conditions `c >= 0`, free of the enclosing sums' indices, that together make
+    `count >= 0` for every value of those indices in their ranges; None when that
+    cannot be reduced so (count not linear in an index).
+
+    enclosing: the (index, lo, hi) of the sums around, outermost first. A count
+    linear in an index takes its least value over the index's range at one of the
+    two ends (an empty range has no values, so nothing is asked of it)."""
+    count = sp.expand(count)
+    for idx, lo, hi in reversed(enclosing):
+        if count.has(idx):
+            if not count.is_polynomial(idx) or sp.degree(count, idx) > 1:
+                return None
+            out = []
+            for end in (lo, hi):
+                sub = range_counts(count.xreplace({idx: end}), enclosing)
+                if sub is None:
+                    return None
+                out += sub
+            return out
+    return [count]
+
+
 def range_conditions(exprs) -> list:
-    """`hi - lo + 1 >= 0` for every sum or product whose range is symbolic.
+    """`hi - lo + 1 >= 0` for every sum or product whose range is symbolic, inner
+    ones included (for every value of the outer indices: `range_counts`).
 
     The language says a sum over an empty range is 0 (a product 1); SymPy's
     convention for a range that runs backwards (Karr's) is different, so a proof
     may use a sum's closed form only where the range is known not to run
-    backwards."""
+    backwards. A range that cannot be reduced to conditions on the names stays
+    as it is: a condition on a bound index, which no proof establishes."""
     out, seen = [], set()
-    for e in exprs:
+
+    def add(c):
+        if not c.is_Number and c not in seen:
+            seen.add(c)
+            out.append(c)
+        elif c.is_Number and c < 0:
+            # a range that runs backwards at some value of the outer indices
+            key = ("negative", c)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+
+    def walk(e, enclosing):
         if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
-            continue
-        for sub in sp.preorder_traversal(e):
-            if isinstance(sub, (sp.Sum, sp.Product)):
-                for (_, lo, hi) in sub.limits:
-                    count = sp.expand(hi - lo + 1)
-                    if count.is_Number or count in seen:
-                        continue
-                    if any(count.has(l[0]) for l in sub.limits):
-                        continue  # a range depending on an outer index: checked by the decider
-                    seen.add(count)
-                    out.append(count)
+            return
+        if isinstance(e, (sp.Sum, sp.Product)):
+            inner = tuple(enclosing)
+            for (idx, lo, hi) in reversed(e.limits):  # outermost first
+                walk(lo, inner)
+                walk(hi, inner)
+                counts = range_counts(hi - lo + 1, inner)
+                for c in (counts if counts is not None else [sp.expand(hi - lo + 1)]):
+                    add(c)
+                inner = inner + ((idx, lo, hi),)
+            walk(e.function, inner)
+            return
+        for a in e.args:
+            walk(a, enclosing)
+
+    for e in exprs:
+        walk(e, ())
     return out
 
 
@@ -165,7 +208,9 @@ def admit(task, verdict: Verdict, premises, known, instances=(), lhs=None, rhs=N
     lhs = task.lhs if lhs is None else lhs
     rhs = task.rhs if rhs is None else rhs
     conds = list(task.conds if conds is None else conds)
-    missing = unproved_domain([lhs, rhs], conds, premises, known, getattr(task, "matrix_kinds", {}))
+    # the step as written too: a sum the decider carried out no longer shows its range
+    written = [e for e in (task.lhs, task.rhs) if isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product)]
+    missing = unproved_domain([lhs, rhs] + written, conds, premises, known, getattr(task, "matrix_kinds", {}))
     if missing:
         method = verdict.method or "a decider"
         return Rejection(f"the relation holds where both sides are defined ({method}), but I could not "

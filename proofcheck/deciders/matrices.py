@@ -1343,7 +1343,7 @@ class _EntryEvaluator(Evaluator):
 
     def _bigop(self, e):
         body, limits = e.function, e.limits
-        (i, lo, hi), rest = limits[0], limits[1:]
+        (i, lo, hi), rest = limits[-1], limits[:-1]  # outermost first: inner ranges may use it
         inner = self.inners.get(e)
         if inner is None:
             inner = self.inners[e] = type(e)(body, *rest) if rest else body
@@ -1897,10 +1897,10 @@ class _Compiler:
         raise _Unsupported(type(e).__name__)
 
     def _bigop(self, e):
-        """A sum (product) term by term; as in the general way, the first range is the outer
-        loop and an empty range gives 0 (1)."""
+        """A sum (product) term by term; as in the general way, the outermost range (SymPy
+        lists it last) is the outer loop, and an empty range gives 0 (1)."""
         body = self._compile(e.function)
-        limits = [(self.slot(i), self._compile(lo), self._compile(hi)) for (i, lo, hi) in e.limits]
+        limits = [(self.slot(i), self._compile(lo), self._compile(hi)) for (i, lo, hi) in reversed(e.limits)]
         is_sum = isinstance(e, sp.Sum)
         check = self.ops.checked
 
@@ -1944,8 +1944,9 @@ class _Compiler:
         depend on: sum(i, j, a[i]*b[j]*c[i, j]) is computed as sum(i, a[i]*sum(j, b[j]*c[i, j])).
         The value is that of the term-by-term sum (exactly, for rationals); a factor is only
         computed where a term needs it (a range without terms leaves it alone). As in the
-        general way, the first range is the outer loop and an empty range gives 0."""
-        limits = e.limits
+        general way, the outermost range (SymPy lists it last) is the outer loop, and an
+        empty range gives 0."""
+        limits = tuple(reversed(e.limits))
         idx = [l[0] for l in limits]
         placed = [[] for _ in limits]
         outside = []
