@@ -156,8 +156,8 @@ class VerdictCache:
             if row is None:
                 return None
             return from_json(json.loads(zlib.decompress(row[0])), path, text)
-        except (sqlite3.Error, OSError, ValueError, KeyError, TypeError, zlib.error):
-            return None  # an unreadable entry is a missing one
+        except Exception:  # noqa: BLE001 - any unreadable or malformed entry is a missing one
+            return None
 
     def put_file(self, text: str, options, result) -> None:
         """Store a settled FileResult, unless a verdict in it depends on this run."""

@@ -163,7 +163,9 @@ def main(argv=None) -> int:
     if args.stdin:
         data = sys.stdin.buffer.read()
         try:
-            texts.append((args.stdin_filename or "<stdin>", data.decode("utf-8")))
+            # the newlines a file read by path gets (universal newlines: \r\n and \r are \n)
+            text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+            texts.append((args.stdin_filename or "<stdin>", text))
         except UnicodeDecodeError:
             problems.append((args.stdin_filename or "<stdin>", "cannot read: not UTF-8 text"))
     for f in files:

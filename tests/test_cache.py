@@ -158,3 +158,17 @@ def test_the_command_reads_an_unchanged_file_without_loading_the_checker(tmp_pat
     assert first.returncode == second.returncode == 1  # c2 is refuted either way
     body = lambda out: [ln for ln in out.splitlines() if not ln.startswith(("SYMPY", str(f)))]  # noqa: E731
     assert body(first.stdout) == body(second.stdout)
+
+
+def test_a_malformed_stored_file_is_a_missing_one(runner, tmp_path):
+    import sqlite3
+    import zlib
+    c = VerdictCache(tmp_path)
+    c.put_file(TEXT, Options(), check_text(TEXT, "a.pf", Options(), runner, c))
+    c.close()
+    db = sqlite3.connect(str(tmp_path / "verdicts.sqlite3"))
+    for junk in (b'{"items":[7],"table":[]}', b'{"items":[0],"table":[{"$":"Nope"}]}', b"[1, 2]", b"{}"):
+        with db:
+            db.execute("UPDATE files SET result = ?", (zlib.compress(junk),))
+        assert VerdictCache(tmp_path).get_file("a.pf", TEXT, Options()) is None, junk
+    db.close()

@@ -49,3 +49,15 @@ def test_stdin_not_utf8(tmp_path):
     assert r.returncode == 2
     assert "not UTF-8" in r.stderr.decode()
     assert json.loads(r.stdout)["files"] == []
+
+
+def test_old_mac_line_endings_read_the_same_from_stdin_as_from_a_file(tmp_path):
+    """A bare \\r ends a line when a file is read by path (universal newlines): the
+    same text on standard input must give the same verdicts."""
+    text = BUFFER.replace("\n", "\r")
+    (tmp_path / "cr.pf").write_bytes(text.encode("utf-8"))
+    by_path = run(["--format", "json", "cr.pf"], "", tmp_path)
+    by_stdin = run(["--stdin", "--stdin-filename", "cr.pf", "--format", "json"], text, tmp_path)
+    items = lambda r: [(i["name"], i["status"], i["message"]) for i in json.loads(r.stdout)["files"][0]["items"]]  # noqa: E731
+    assert items(by_stdin) == items(by_path)
+    assert {n for n, s, _ in items(by_path) if s == "refuted"} == {"sq"}
