@@ -96,6 +96,8 @@ def common_denominator_zero(d) -> bool:
     if _expansion_too_big(d):
         return False
     try:
+        if not any(isinstance(p, sp.Pow) and p.exp.is_negative for p in sp.preorder_traversal(d)):
+            return sp.expand(d, power_exp=True, log=False) == 0  # no denominator: it is its own numerator
         numerator = sp.fraction(sp.together(d))[0]
         return sp.expand(numerator, power_exp=True, log=False) == 0
     except Exception:  # noqa: BLE001 - a rewrite that fails just does not help
