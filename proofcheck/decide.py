@@ -15,8 +15,15 @@ from fractions import Fraction
 import sympy as sp
 
 from . import budget, gate
-from . import facts as factlib
-from .deciders import algebra, bounds, gcongr, mvt, numeric, realarith
+from .deciders import algebra, bounds
+from .lazy import lazy_module
+
+# loaded when a step first needs them: a file of simple steps never does
+factlib = lazy_module("proofcheck.facts")
+gcongr = lazy_module("proofcheck.deciders.gcongr")
+mvt = lazy_module("proofcheck.deciders.mvt")
+numeric = lazy_module("proofcheck.deciders.numeric")
+realarith = lazy_module("proofcheck.deciders.realarith")
 from .elaborate import FAnd, Rel, node_count
 from .obligations import DomainTask, EqualTask, StepTask
 from .syntax import FLIP
@@ -360,6 +367,14 @@ def decide_step(task: StepTask) -> Verdict:
         return Verdict(REFUTED, "exact evaluation", "this step divides by zero (or is infinite) for every "
                        "value of its names", counterexample={})
 
+    cheap = _cheap_proof(lhs, task.rel, rhs, known)
+    if cheap:
+        # proof first where it is cheap (identical sides, signs and ranges): it spares
+        # evaluating huge terms in the search; the gate still checks the domain
+        proof = Verdict(PROVED, cheap, "", detail={"uses": []})
+        if gate.admit(task, proof, premises, known, (), lhs, rhs, conds) is None:
+            return proof
+
     # a counterexample must satisfy the premises and every cited fact
     checkable = _refutable_facts(cited_facts)
     ground_cited, cited_complete = ground(checkable[0]) if checkable else ([], True)
@@ -368,13 +383,6 @@ def decide_step(task: StepTask) -> Verdict:
     problem = numeric.Problem(lhs, task.rel, rhs, conds, premises + ground_cited, known,
                               function_facts=checkable[1] if checkable else [])
     rng = random.Random(task.seed)
-    cheap = _cheap_proof(lhs, task.rel, rhs, known)
-    if cheap:
-        # proof first where it is cheap (identical sides, signs and ranges): it spares
-        # evaluating huge terms in the search; the gate still checks the domain
-        proof = Verdict(PROVED, cheap, "", detail={"uses": []})
-        if gate.admit(task, proof, premises, known, (), lhs, rhs, conds) is None:
-            return proof
     if can_refute:
         quick = numeric.search(problem, rng, QUICK_POINTS, NEVER, local=False)
         if quick.kind == "counterexample":

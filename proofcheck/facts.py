@@ -29,7 +29,9 @@ def rel(lhs, r, rhs) -> Rel:
 
 
 def _builtin_formulas() -> dict:
-    a, b, t = sp.Dummy("a", real=True), sp.Dummy("b", real=True), sp.Dummy("t", real=True)
+    # fixed indices: this module may be loaded in the middle of a task (decide.py loads it
+    # on first use), and must not move the numbering of that task's own Dummies
+    a, b, t = (sp.Dummy(n, dummy_index=k, real=True) for k, n in enumerate(("a", "b", "t"), start=1))
     return {
         "triangle": FForall([a, b], rel(sp.Abs(a + b), "<=", sp.Abs(a) + sp.Abs(b))),
         "rev_triangle": FForall([a, b], rel(sp.Abs(sp.Abs(a) - sp.Abs(b)), "<=", sp.Abs(a - b))),
