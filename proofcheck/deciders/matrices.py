@@ -1099,8 +1099,12 @@ def decide(task, time_left=None) -> Verdict:
             if not symbolic_size_ok(exprs, size):
                 stopped, stop_why = size, "is beyond the bounds for symbolic entries"
                 break
-            ok = _holds_symbolically(task, mats, kinds, size, time_left)
+            models = [] if not dims else None
+            ok = _holds_symbolically(task, mats, kinds, size, time_left, models)
             if ok is None:
+                refuted = _refuted_by_model(task, mats, kinds, size, models)
+                if refuted is not None:
+                    return refuted
                 stopped, stop_why = size, "was not decided with symbolic entries"
                 break
             done.append(size)
@@ -1220,7 +1224,8 @@ class Evidence:
             randoms = (f"{SMALL_RANDOM} random ones up to size {_small_top(self.dims)} and {LARGE_RANDOM} "
                        f"beyond" if self.dims else f"{FIXED_RANDOM} random ones")
             parts.append(f"it holds at all {self.agreeing} structured and random matrix instances tested "
-                         f"(of {sum(t for _, t, _ in self.rows)} tried), at the sizes {_plan_text(self.dims)}"
+                         f"(of {sum(t for _, t, _ in self.rows)} tried), "
+                         f"{'at the sizes ' + _plan_text(self.dims) if self.dims else 'at the declared sizes'}"
                          f"{others}: per size {structured} structured matrices (identity multiples, all-ones, "
                          f"diagonal patterns, zero, shift), then {randoms}; exactly or within certified bounds")
             none = [s for s, _, a in self.rows if a == 0]
@@ -1265,7 +1270,44 @@ def _instantiated_premises(prems, mapping, size):
     return out
 
 
-def _holds_symbolically(task, mats, kinds, size, time_left):
+def _refuted_by_model(task, mats, kinds, size, models):
+    """A refutation from the point Z3 found for the negation of an entry's relation
+    (a step of fixed sizes, no premises or facts), confirmed by exact or certified
+    evaluation at the point, where the step's conditions must hold too; else None.
+    Entries Z3 left free are 0."""
+    if not models or task.premises or task.facts:
+        return None
+    mapping, point, x, y = models[0]
+    values = {s: sp.Rational(v.numerator, v.denominator) for s, v in point.items()
+              if isinstance(s, sp.Symbol) and isinstance(v, Fraction)}
+    free = set().union(*(M.free_symbols for M in mapping.values())) if mapping else set()
+    values.update({s: sp.Integer(1 if s.is_positive else 0) for s in free if s not in values})
+    for s, v in values.items():  # the entries' own assumptions (a pd matrix's positive diagonal)
+        if (s.is_positive and not v > 0) or (s.is_nonnegative and not v >= 0) or (s.is_integer and not v.is_Integer):
+            return None
+    concrete = {m: M.xreplace(values) for m, M in mapping.items()}
+    if not all(x.is_Rational for M in concrete.values() for x in M):
+        return None
+    try:
+        for c in task.conds:  # defined there (a counterexample must be)
+            if condition_holds(c.rel, Evaluator({}, 256)(instantiate(c.expr, concrete, size))) is not True:
+                return None
+        xv = Evaluator({}, 256)(x.xreplace(values))
+        yv = Evaluator({}, 256)(y.xreplace(values))
+    except Exception:  # noqa: BLE001 - not evaluable there: no counterexample
+        return None
+    if relation_holds(task.rel, subtract(yv, xv)) is not False:
+        return None
+    what = f"left side {as_equation(xv)}, right side {as_equation(yv)}"
+    if isinstance(task.lhs, sp.MatrixExpr):
+        what = f"the matrices differ (an entry is {format_value(xv)} on the left, {format_value(yv)} on the right)"
+    return _refutation(task, concrete, size, {}, what)
+
+
+def _holds_symbolically(task, mats, kinds, size, time_left, models=None):
+    """True when the relation holds at this size with symbolic entries, else None.
+    models: a list that receives (mapping, Z3's point, x, y) when the relation of an
+    entry (x rel y) was not proved and Z3 found a point for its negation."""
     mapping = {}
     for m in mats:
         rows, cols = (d.xreplace(size) for d in m.shape)
@@ -1305,8 +1347,10 @@ def _holds_symbolically(task, mats, kinds, size, time_left):
                 return None
             if algebra.prove_equal(x, y, clock) is not None:
                 continue
-        method, _ = prove_relation(x, task.rel, y, hyps, {}, clock)
+        method, candidate = prove_relation(x, task.rel, y, hyps, {}, clock)
         if not method:
+            if models is not None and candidate:
+                models.append((mapping, candidate.get("__exact_sat__", candidate), x, y))
             return None
     return True
 
