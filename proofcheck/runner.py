@@ -25,12 +25,15 @@ def _worker_main(conn, memory_limit):
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     except (ImportError, ValueError, OSError):  # not on every platform
         pass
+    import pickle
     from .decide import run_task
     while True:
         try:
-            message = conn.recv()
+            data = conn.recv_bytes()
         except (EOFError, OSError):
             return
+        started = time.perf_counter()  # the worker's own time: reading the task, deciding it
+        message = pickle.loads(data)
         if message is None:
             return
         index, task = message
@@ -46,6 +49,7 @@ def _worker_main(conn, memory_limit):
             result = Verdict(UNKNOWN, "internal", "the checker hit a problem of its own on this step (a bug "
                              "in proofcheck, not in the proof); please report it",
                              detail={"internal": f"{type(exc).__name__}: {exc}"[:300]})
+        result.seconds = round(time.perf_counter() - started, 4)
         try:
             conn.send((index, result))
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
@@ -130,14 +134,14 @@ class Runner:
             for conn in ready:
                 w = busy.pop(conn)
                 try:
+                    # result.seconds: the worker's own time on the step, measured there (the
+                    # wait for this process to read the answer is not the step's)
                     index, result = conn.recv()
                 except (EOFError, OSError):
                     index = w.task
                     result = Verdict(UNKNOWN, "limits", "the checker process for this step died "
                                      "(probably out of memory)")
                     self._replace(w)
-                else:
-                    result.seconds = round(time.monotonic() - w.started, 4)
                 w.task = None
                 results[index] = result
                 if on_result:
