@@ -22,8 +22,10 @@ The functions here are small on purpose: this file, `bounds.prove_sign`,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from . import budget
 from .verdict import CHECKED, ERROR, PROVED, REFUTED, UNKNOWN, Verdict
@@ -162,6 +164,8 @@ def contradiction(premises, instances, known) -> Rejection | None:
         return None
     zero = sp.Integer(0)
     hyps = list(premises) + [f for _, f in instances]
+    if _holds_somewhere(hyps, known):
+        return None  # a point where all of them hold, checked exactly: they are consistent
     labels = ["the premises"] * len(premises) + [n for n, _ in instances]
     r = realarith.z3_decide(zero, "!=", zero, hyps, known, budget.Z3_RLIMIT_SMALL, labels=labels,
                             track_all=True)
@@ -188,6 +192,50 @@ def contradiction(premises, instances, known) -> Rejection | None:
             ("are contradictory" if names == ["the premises"] else "is contradictory")
         return Rejection(f"{shown} {verb}: anything follows from them, so this proves nothing", "vacuous")
     return None
+
+
+_SIMPLE_VALUES = [Fraction(v) for v in (0, 1, -1, 2, -2, 3, -3)] + [Fraction(1, 2), Fraction(-1, 2)]
+MAX_WITNESS_POINTS = 32
+
+
+def _holds_somewhere(hyps, known) -> bool:
+    """Is there a point, among a fixed few simple ones each allowed by its symbol's
+    declaration and by the ranges the premises give, where every hypothesis holds
+    in exact (or certified) arithmetic? Then they are consistent, and Z3 need not
+    be asked. Only plain relations of symbols are tried (no functions, matrices or
+    quantified formulas)."""
+    from itertools import islice, product
+
+    from .deciders.numeric import value_allowed
+    from .evaluate import difference, relation_holds
+    names: set = set()
+    for h in hyps:
+        if not isinstance(h, tuple):
+            return False
+        for e in (h[0], h[2]):
+            if not isinstance(e, sp.Basic) or e.atoms(AppliedUndef) or e.has(sp.MatrixExpr):
+                return False
+            names |= e.free_symbols
+    names = sorted(names, key=str)
+    if not names or len(names) > 4 or not all(isinstance(x, sp.Symbol) for x in names):
+        return False
+    choices = []
+    for x in names:
+        candidates = list(_SIMPLE_VALUES)
+        iv = known.get(x)
+        if iv is not None:  # inside the premises' own bounds (x > 3: 4)
+            for end, step in ((iv.lo, 1), (iv.hi, -1)):
+                if isinstance(end, Fraction):
+                    candidates[:0] = [end + step, end]
+        choices.append([v for v in dict.fromkeys(candidates) if value_allowed(x, v)])
+    for combo in islice(product(*choices), MAX_WITNESS_POINTS):
+        env = dict(zip(names, combo))
+        try:
+            if all(relation_holds(rel, difference(l, r, env, 128)) is True for (l, rel, r) in hyps):
+                return True
+        except Exception:  # noqa: BLE001 - undefined or uncertain there: not a witness
+            continue
+    return False
 
 
 def _has_integer_symbols(formulas) -> bool:

@@ -172,3 +172,22 @@ def test_names_that_look_like_other_names_are_refused(check):
     errors = [it.message for it in r.items if it.status == "error"]
     assert any("cyrillic" in m for m in errors) and any("omicron" in m for m in errors)
     assert len(errors) == 2  # Greek alpha is fine
+
+
+def test_consistent_premises_need_no_solver_and_contradictory_ones_are_still_caught():
+    """The vacuity check first looks for a simple point where every premise holds
+    (exact arithmetic); only without one does it ask Z3. Either way the answer must
+    be the same: consistent premises admit the proof, contradictory ones do not."""
+    import sympy as sp
+    from proofcheck import gate
+    from proofcheck.decide import known_intervals
+    x = sp.Symbol("x", real=True)
+    k = sp.Symbol("k", integer=True)
+    consistent = [(x, ">", sp.Integer(3)), (x, "<", sp.Integer(10))]
+    assert gate._holds_somewhere(consistent, known_intervals(consistent))
+    assert gate.contradiction(consistent, [], known_intervals(consistent)) is None
+    for bad in ([(x, ">", sp.Integer(3)), (x, "<", sp.Integer(2))],   # over the reals
+                [(k, ">", sp.Integer(0)), (k, "<", sp.Integer(1))]):  # over the integers only
+        assert not gate._holds_somewhere(bad, known_intervals(bad))
+        rejection = gate.contradiction(bad, [], known_intervals(bad))
+        assert rejection is not None and rejection.kind == "vacuous"
