@@ -24,7 +24,7 @@ gcongr = lazy_module("proofcheck.deciders.gcongr")
 mvt = lazy_module("proofcheck.deciders.mvt")
 numeric = lazy_module("proofcheck.deciders.numeric")
 realarith = lazy_module("proofcheck.deciders.realarith")
-from .elaborate import FAnd, Rel, node_count
+from .elaborate import FAnd, FImplies, Rel, node_count
 from .obligations import DomainTask, EqualTask, StepTask
 from .syntax import FLIP
 from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict, follows_message
@@ -462,7 +462,7 @@ def _suggest(task, lhs, rhs, conds, premises) -> Verdict:
     known = known_intervals(premises)
     step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
     names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs,
-                                refuted=prior.status == REFUTED)
+                                refuted=prior.status == REFUTED, point=prior.counterexample)
     return _follows_from(names, prior) if names else prior
 
 
@@ -590,7 +590,8 @@ def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> 
                        f"them, neither this step nor its negation", detail={"gate": rej.kind})
     if task.uncited and not outcome.message.startswith("undefined"):
         step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
-        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=True)
+        names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=True,
+                                    point=outcome.point)
         if names:
             return _follows_from(names, _refuted(outcome, task))
     return _refuted(outcome, task)
@@ -599,18 +600,63 @@ def _refuted_unless_uncited(outcome, task, lhs, rhs, premises, known, conds) -> 
 MAX_SUGGESTION_TRIES = 12
 
 
-def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=False):
+_EXACT_VALUE = re.compile(r"-?\d+(/\d+)?")
+
+
+def _exact_point(values, exprs) -> dict | None:
+    """A counterexample's values as {symbol: Fraction}, or None when one of them is
+    only approximate or is not a plain name's value (a function value)."""
+    if not values:
+        return None
+    by_name = {x.name: x for e in exprs if isinstance(e, sp.Basic) for x in e.free_symbols
+               if isinstance(x, sp.Symbol)}
+    env = {}
+    for name, text in values.items():
+        if name not in by_name or not isinstance(text, str) or not _EXACT_VALUE.fullmatch(text.strip()):
+            return None
+        env[by_name[name]] = Fraction(text.strip())
+    return env
+
+
+def _holds_at(f, env) -> bool | None:
+    """Does a ground formula hold at the point (exact or certified)? None: cannot tell."""
+    from .evaluate import difference, relation_holds
+    if isinstance(f, FAnd):
+        values = [_holds_at(p, env) for p in f.parts]
+        return False if False in values else (True if all(v is True for v in values) else None)
+    if isinstance(f, FImplies):
+        premise = _holds_at(f.premise, env)
+        return True if premise is False else (_holds_at(f.conclusion, env) if premise is True else None)
+    if isinstance(f, Rel):
+        if f.is_matrix:
+            return None
+        f = (f.lhs, f.rel, f.rhs)
+    if not isinstance(f, tuple):
+        return None
+    l, rel, r = f
+    if not all(isinstance(e, sp.Basic) and e.free_symbols <= env.keys() for e in (l, r)):
+        return None
+    try:
+        return relation_holds(rel, difference(l, r, env, 128))
+    except Exception:  # noqa: BLE001 - undefined or not evaluable there
+        return None
+
+
+def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=False, point=None):
     """Names of facts in scope, not cited, each of which alone (with the cited ones)
     proves the step. Bounded by a count of facts tried and Z3's rlimit.
     refuted: the step has a counterexample. A built-in fact is a theorem, true at
     that point too, so it cannot prove the step: only the document's own facts
-    (which the point may break) are tried."""
+    (which the point may break) are tried. point: that counterexample's values, by
+    name; a fact whose every instance holds there cannot prove the step either (the
+    point satisfies it and still breaks the step), so it costs no solver query."""
     # a fact can make the relation hold, never make an undefined step defined
     if gate.unproved_domain([lhs, rhs], conds, premises, known, task.matrix_kinds):
         return []
     uncited = [f for f in task.uncited if not (refuted and f.kind == "builtin")]
     if not uncited:
         return []
+    env = _exact_point(point, step_exprs) if refuted else None
     cited = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     base = [i for _, i in _fact_instances(cited, step_exprs)]
     found = []
@@ -629,6 +675,8 @@ def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refu
             continue
         insts = [i for _, i in _fact_instances([f], step_exprs)]
         if f.name in factlib.IMPLIED_BY_ENCODING or not insts:
+            continue
+        if env is not None and all(_holds_at(i, env) is True for i in insts):
             continue
         tries += 1
         r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, budget.Z3_RLIMIT_SMALL, conds)

@@ -205,3 +205,18 @@ def test_counterexamples_are_shrunk_to_simple_values(check):
     ce = it.steps[0].verdict.counterexample
     from fractions import Fraction
     assert all(abs(Fraction(v).numerator) + Fraction(v).denominator <= 4 for v in ce.values()), ce
+
+
+def test_a_step_that_needs_an_uncited_assumption_says_which_to_cite(check):
+    text = ("let x, y : real\nassume big : x > 1\nclaim other : y^2 >= 0\n"
+            "claim c : x^2 > 1\n")
+    it = item(check(text), "c")
+    assert it.status == "unknown"
+    assert "cite it with `by big`" in it.message
+    assert "other" not in it.message  # true at the counterexample too: it cannot help
+
+
+def test_a_refuted_step_stays_refuted_when_no_fact_in_scope_helps(check):
+    text = "let x : real\nassume big : x > 1\nclaim fine : x^2 >= 0\nclaim c : x^3 > x^2 + 10\n"
+    it = item(check(text), "c")
+    assert it.status == "refuted" and it.steps[0].verdict.counterexample
