@@ -16,7 +16,12 @@ import sympy as sp
 
 from . import budget, gate
 from .deciders import algebra, bounds
+from .elaborate import FAnd, Rel, node_count
+from .evaluate import outer_range
 from .lazy import lazy_module
+from .obligations import DomainTask, EqualTask, StepTask
+from .syntax import FLIP
+from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict, follows_message
 
 # loaded when a step first needs them: a file of simple steps never does
 factlib = lazy_module("proofcheck.facts")
@@ -24,10 +29,6 @@ gcongr = lazy_module("proofcheck.deciders.gcongr")
 mvt = lazy_module("proofcheck.deciders.mvt")
 numeric = lazy_module("proofcheck.deciders.numeric")
 realarith = lazy_module("proofcheck.deciders.realarith")
-from .elaborate import FAnd, FImplies, Rel, node_count
-from .obligations import DomainTask, EqualTask, StepTask
-from .syntax import FLIP
-from .verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict, follows_message
 
 QUICK_POINTS = 40
 DEEP_POINTS = 160
@@ -55,9 +56,7 @@ def _bigop_doit(s, enclosing=()):
     """A sum or product over one index, carried out where that is exact in the
     language's sense. Its body has been prepared (inner sums carried out where
     they could be); `enclosing`: the ranges of the sums around it."""
-    # SymPy merges a sum of sums into one Sum with several limits, innermost first
-    (i, lo, hi) = s.limits[-1]
-    inner = type(s)(s.function, *s.limits[:-1]) if len(s.limits) > 1 else s.function
+    (i, lo, hi), inner = outer_range(s)
     count = hi - lo + 1
     empty = sp.Integer(0) if isinstance(s, sp.Sum) else sp.Integer(1)
     if count.is_Integer:
@@ -86,8 +85,7 @@ def _prepare_bigops(e, enclosing=()):
     if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
         return e
     if isinstance(e, (sp.Sum, sp.Product)):
-        outer = e.limits[-1]
-        inner = type(e)(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function
+        outer, inner = outer_range(e)
         inner = _prepare_bigops(inner, enclosing + (outer,))
         return _bigop_doit(type(e)(inner, outer), enclosing)
     args = [_prepare_bigops(a, enclosing) for a in e.args]
@@ -315,16 +313,6 @@ def _refutable_facts(facts):
 CHEAP_CANCEL_NODES = 200  # a difference up to this size is cancelled before the numeric search
 
 
-def _node_count(e, limit: int) -> int:
-    """Nodes of e, counting stops past `limit`."""
-    n = 0
-    for _ in sp.preorder_traversal(e):
-        n += 1
-        if n > limit:
-            break
-    return n
-
-
 def _cheap_proof(lhs, rel, rhs, known):
     """A method name when the relation holds by the cheapest sound methods."""
     if rel in ("=", "<=", ">=") and lhs == rhs:
@@ -335,7 +323,7 @@ def _cheap_proof(lhs, rel, rhs, known):
         d = lhs - rhs
         if d == 0:
             return "identical after normalisation"
-        if _node_count(d, CHEAP_CANCEL_NODES) <= CHEAP_CANCEL_NODES and algebra.common_denominator_zero(d):
+        if node_count(d, CHEAP_CANCEL_NODES) <= CHEAP_CANCEL_NODES and algebra.common_denominator_zero(d):
             return "rational normal form (common denominator, numerator expanded)"
     if rel in ("<", "<=", ">", ">="):
         d, srel = _sign_goal(lhs, rel, rhs)
@@ -618,30 +606,6 @@ def _exact_point(values, exprs) -> dict | None:
     return env
 
 
-def _holds_at(f, env) -> bool | None:
-    """Does a ground formula hold at the point (exact or certified)? None: cannot tell."""
-    from .evaluate import difference, relation_holds
-    if isinstance(f, FAnd):
-        values = [_holds_at(p, env) for p in f.parts]
-        return False if False in values else (True if all(v is True for v in values) else None)
-    if isinstance(f, FImplies):
-        premise = _holds_at(f.premise, env)
-        return True if premise is False else (_holds_at(f.conclusion, env) if premise is True else None)
-    if isinstance(f, Rel):
-        if f.is_matrix:
-            return None
-        f = (f.lhs, f.rel, f.rhs)
-    if not isinstance(f, tuple):
-        return None
-    l, rel, r = f
-    if not all(isinstance(e, sp.Basic) and e.free_symbols <= env.keys() for e in (l, r)):
-        return None
-    try:
-        return relation_holds(rel, difference(l, r, env, 128))
-    except Exception:  # noqa: BLE001 - undefined or not evaluable there
-        return None
-
-
 def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refuted=False, point=None):
     """Names of facts in scope, not cited, each of which alone (with the cited ones)
     proves the step. Bounded by a count of facts tried and Z3's rlimit.
@@ -676,7 +640,7 @@ def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refu
         insts = [i for _, i in _fact_instances([f], step_exprs)]
         if f.name in factlib.IMPLIED_BY_ENCODING or not insts:
             continue
-        if env is not None and all(_holds_at(i, env) is True for i in insts):
+        if env is not None and all(gate.holds_at(i, env) is True for i in insts):
             continue
         tries += 1
         r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, budget.Z3_RLIMIT_SMALL, conds)

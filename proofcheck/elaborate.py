@@ -276,8 +276,9 @@ def measure(expr, max_nodes: int = MAX_TERM_NODES, max_depth: int = MAX_TERM_DEP
     return nodes, deepest
 
 
-def node_count(expr) -> int:
-    return measure(expr, MAX_TERM_NODES, 10 ** 9)[0]
+def node_count(expr, limit: int = MAX_TERM_NODES) -> int:
+    """Nodes of `expr`; counting stops once past `limit`."""
+    return measure(expr, limit, 10 ** 9)[0]
 
 
 def _too_large(expr) -> str | None:

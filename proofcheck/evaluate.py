@@ -285,11 +285,7 @@ class Evaluator:
         return to_arb(b) ** to_arb(x)
 
     def _bigop(self, e):
-        # limits run innermost first, and an inner range may depend on an outer index
-        # (sum(i = 1..n, sum(j = i..n, …))): the outermost index is summed over first
-        body, limits = e.function, e.limits
-        (i, lo, hi), rest = limits[-1], limits[:-1]
-        inner = type(e)(body, *rest) if rest else body
+        (i, lo, hi), inner = outer_range(e)
         lo_v, hi_v = self.ev(lo), self.ev(hi)
         if not (_is_int(lo_v) and _is_int(hi_v)):
             raise Unevaluable("non-integer bounds")
@@ -306,6 +302,15 @@ class Evaluator:
             else:
                 acc = acc * v if isinstance(acc, Fraction) and isinstance(v, Fraction) else to_arb(acc) * to_arb(v)
         return acc
+
+
+def outer_range(e):
+    """((index, lo, hi) of the outermost range of a sum or product, the sum or product
+    over the other ranges, or the body). SymPy merges a sum of sums into one Sum whose
+    limits run innermost first, and an inner range may depend on an outer index
+    (sum(i = 1..n, sum(j = i..n, …))): so the outermost index is taken first."""
+    inner = type(e)(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function
+    return e.limits[-1], inner
 
 
 def spectral_norm(M):

@@ -74,15 +74,12 @@ def range_conditions(exprs) -> list:
     out, seen = [], set()
 
     def add(c):
-        if not c.is_Number and c not in seen:
-            seen.add(c)
-            out.append(c)
-        elif c.is_Number and c < 0:
-            # a range that runs backwards at some value of the outer indices
-            key = ("negative", c)
-            if key not in seen:
-                seen.add(key)
-                out.append(c)
+        # a number needs no proof when it is >= 0; a negative one (a range that runs
+        # backwards at some value of the outer indices) can get none
+        if (c.is_Number and c >= 0) or c in seen:
+            return
+        seen.add(c)
+        out.append(c)
 
     def walk(e, enclosing):
         if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
@@ -194,6 +191,34 @@ def contradiction(premises, instances, known) -> Rejection | None:
     return None
 
 
+def holds_at(f, env) -> bool | None:
+    """Does a ground formula (an (lhs, rel, rhs) tuple, a Rel, FAnd or FImplies) hold
+    at the point `env` {symbol: Fraction}, in exact or certified arithmetic? None
+    when that cannot be told (a name without a value, undefined there, a ball too
+    wide, a matrix relation)."""
+    from .elaborate import FAnd, FImplies, Rel
+    from .evaluate import difference, relation_holds
+    if isinstance(f, FAnd):
+        values = [holds_at(p, env) for p in f.parts]
+        return False if False in values else (True if all(v is True for v in values) else None)
+    if isinstance(f, FImplies):
+        premise = holds_at(f.premise, env)
+        return True if premise is False else (holds_at(f.conclusion, env) if premise is True else None)
+    if isinstance(f, Rel):
+        if f.is_matrix:
+            return None
+        f = (f.lhs, f.rel, f.rhs)
+    if not isinstance(f, tuple):
+        return None
+    l, rel, r = f
+    if not all(isinstance(e, sp.Basic) and e.free_symbols <= env.keys() for e in (l, r)):
+        return None
+    try:
+        return relation_holds(rel, difference(l, r, env, 128))
+    except Exception:  # noqa: BLE001 - undefined or not evaluable there
+        return None
+
+
 _SIMPLE_VALUES = [Fraction(v) for v in (0, 1, -1, 2, -2, 3, -3)] + [Fraction(1, 2), Fraction(-1, 2)]
 MAX_WITNESS_POINTS = 32
 
@@ -207,7 +232,6 @@ def _holds_somewhere(hyps, known) -> bool:
     from itertools import islice, product
 
     from .deciders.numeric import value_allowed
-    from .evaluate import difference, relation_holds
     names: set = set()
     for h in hyps:
         if not isinstance(h, tuple):
@@ -230,11 +254,8 @@ def _holds_somewhere(hyps, known) -> bool:
         choices.append([v for v in dict.fromkeys(candidates) if value_allowed(x, v)])
     for combo in islice(product(*choices), MAX_WITNESS_POINTS):
         env = dict(zip(names, combo))
-        try:
-            if all(relation_holds(rel, difference(l, r, env, 128)) is True for (l, rel, r) in hyps):
-                return True
-        except Exception:  # noqa: BLE001 - undefined or uncertain there: not a witness
-            continue
+        if all(holds_at(h, env) is True for h in hyps):
+            return True
     return False
 
 

@@ -65,7 +65,9 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from ..evaluate import (MAX_EXACT_BITS, MAX_SUM_TERMS, Evaluator, Uncertain, Undefined, as_equation,
-                        condition_holds, difference, format_value, relation_holds, spectral_norm, subtract, to_arb)
+                        condition_holds, difference, format_value, outer_range, relation_holds, spectral_norm,
+                        subtract, to_arb)
+from ..elaborate import node_count
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 from . import algebra
@@ -93,17 +95,6 @@ MAX_SYMBOLIC_POWER = 6      # A^k with symbolic entries: k - 1 products
 MAX_SYMBOLIC_NODES = 20_000  # nodes of the instantiated sides
 MAX_NORMAL_FORM_NODES = 4_000  # nodes of a step given to the sum normal form
 MAX_RENAMINGS = 720         # canonical index renamings tried for one sum
-
-
-def _node_count(e, limit) -> int:
-    count = 0
-    if not isinstance(e, sp.Basic):
-        return 1
-    for _ in sp.preorder_traversal(e):
-        count += 1
-        if count > limit:
-            break
-    return count
 
 
 def _has_matrix(e) -> bool:
@@ -981,7 +972,7 @@ def _symbolic(task, mats, time_left, memo=None):
         if key not in memo:
             memo[key] = compute()
         return memo[key]
-    if sum(_node_count(e, MAX_NORMAL_FORM_NODES) for e in (task.lhs, task.rhs)) > MAX_NORMAL_FORM_NODES:
+    if sum(node_count(e, MAX_NORMAL_FORM_NODES) for e in (task.lhs, task.rhs)) > MAX_NORMAL_FORM_NODES:
         return None  # a counted bound: too large for the sum normal form
     try:
         lhs, rhs = once("sides", lambda: (normal_form(task.lhs), normal_form(task.rhs)))
@@ -1321,7 +1312,7 @@ def _holds_symbolically(task, mats, kinds, size, time_left, models=None):
         return None
     if a.has(SpectralNorm) or b.has(SpectralNorm):
         return None
-    if _node_count(a, MAX_SYMBOLIC_NODES) + _node_count(b, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
+    if node_count(a, MAX_SYMBOLIC_NODES) + node_count(b, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
         return None  # a counted bound: too large to decide entry by entry
     pairs = list(zip(_entries(a), _entries(b)))
     prems = _premise_rels(task) or []
@@ -1373,7 +1364,7 @@ class _EntryEvaluator(Evaluator):
     def __init__(self, env, prec, matrices, inners=None):
         super().__init__(env, prec)
         self.matrices = matrices  # entry function's name -> rows of Fractions
-        self.inners = {} if inners is None else inners  # a sum -> its body after the first index
+        self.inners = {} if inners is None else inners  # a sum -> (its outermost range, the sum over the rest)
 
     def _ev(self, e):
         rows = self.matrices.get(type(e).__name__) if isinstance(e, AppliedUndef) else None
@@ -1386,11 +1377,7 @@ class _EntryEvaluator(Evaluator):
         return super()._ev(e)
 
     def _bigop(self, e):
-        body, limits = e.function, e.limits
-        (i, lo, hi), rest = limits[-1], limits[:-1]  # outermost first: inner ranges may use it
-        inner = self.inners.get(e)
-        if inner is None:
-            inner = self.inners[e] = type(e)(body, *rest) if rest else body
+        (i, lo, hi), inner = self.inners.get(e) or self.inners.setdefault(e, outer_range(e))
         lo_v, hi_v = self.ev(lo), self.ev(hi)
         if not (isinstance(lo_v, Fraction) and isinstance(hi_v, Fraction) and lo_v.denominator == 1
                 and hi_v.denominator == 1):
@@ -1547,20 +1534,21 @@ def _num_pow(b, x):
     return _from_value(_POWER._pow(_as_value(b), _as_value(x)))
 
 
-def _index(v) -> int:
+def _integer(v, error, why) -> int:
+    """v as an int, when it is an integer value; else raise error(why)."""
     if type(v) is int:
         return v
     if type(v) is fmpq and v.q == 1:
         return int(v.p)
-    raise IndexError("an index that is not an integer")
+    raise error(why)
+
+
+def _index(v) -> int:
+    return _integer(v, IndexError, "an index that is not an integer")
 
 
 def _bound(v) -> int:
-    if type(v) is int:
-        return v
-    if type(v) is fmpq and v.q == 1:
-        return int(v.p)
-    raise Uncertain("non-integer bounds")
+    return _integer(v, Uncertain, "non-integer bounds")
 
 
 def _run(f, env):
