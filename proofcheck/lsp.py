@@ -324,11 +324,14 @@ def _to_lsp(T, d: dict, lines):
 
 
 # ------------------------------------------------------------------ requests
-def _doc_and_col(server, params):
+def _at_cursor(server, engine, params):
+    """(document, line, its text, the cursor's column in code points, the index of
+    the last checked text or None, that check) for a request at a position."""
     doc = server.workspace.get_text_document(params.text_document.uri)
     line = params.position.line
     text = doc.lines[line].rstrip("\r\n") if 0 <= line < len(doc.lines) else ""
-    return doc, line, text, _cp_col(text, params.position.character)
+    idx, check = _index(engine, params.text_document.uri)
+    return doc, line, text, _cp_col(text, params.position.character), idx, check
 
 
 def _index(engine, uri):
@@ -368,8 +371,7 @@ def _steps_at(check, line1, col1):
 
 def _hover(T, server, engine, params):
     from . import lsp_index
-    doc, line, text, col = _doc_and_col(server, params)
-    idx, check = _index(engine, params.text_document.uri)
+    doc, line, text, col, idx, check = _at_cursor(server, engine, params)
     if idx is None:
         return None
     import re
@@ -435,8 +437,7 @@ def _item_status(check, name):
 
 def _definition(T, server, engine, params):
     from . import lsp_index
-    doc, line, text, col = _doc_and_col(server, params)
-    idx, check = _index(engine, params.text_document.uri)
+    doc, line, text, col, idx, check = _at_cursor(server, engine, params)
     if idx is None:
         return None
     w = lsp_index.word_at(text, col)
@@ -451,8 +452,7 @@ def _definition(T, server, engine, params):
 def _completion(T, server, engine, params):
     import re
     from . import lsp_index
-    doc, line, text, col = _doc_and_col(server, params)
-    idx, check = _index(engine, params.text_document.uri)
+    doc, line, text, col, idx, check = _at_cursor(server, engine, params)
     before = text[:col]
     items = []
     if re.search(r"(^|\s)by\s+([^\W\d]\w*\s*,\s*)*[^\W\d]?\w*$", before):
