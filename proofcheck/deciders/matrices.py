@@ -1126,7 +1126,9 @@ def decide(task, time_left=None) -> Verdict:
     if evidence.complete() and evidence.agreeing >= MIN_MATRIX_EVIDENCE:
         return Verdict(CHECKED, "concrete matrices (structured and random)", f"no proof found; {tested}",
                        detail={"points": evidence.agreeing})
-    return Verdict(UNKNOWN, "", f"could not decide this matrix step; {tested}")
+    # name what ran: the search tested instances, too few (or none) to count as evidence
+    return Verdict(UNKNOWN, "concrete matrices (structured and random)" if evidence.agreeing else "",
+                   f"could not decide this matrix step; {tested}")
 
 
 def _equation_by_sizes(task, search, mats, kinds, exprs, sizes, scalars, search_mats, conds_ok, time_left):
