@@ -101,14 +101,18 @@ class FileChecker:
             if was:
                 gc.enable()
 
-    def build_streaming(self):
+    def build_streaming(self, progress=None):
         """build(), reading the text one statement at a time (parse.iter_document) and
         keeping no syntax tree: memory for the items and tasks, not for the tree of
-        the whole file. self.doc (built without statements) stays empty."""
+        the whole file. self.doc (built without statements) stays empty.
+        progress: a progress.Progress told which line has been reached, or None."""
         was = gc.isenabled()
         gc.disable()
+        lines = self.doc.text.count("\n") + 1 if progress is not None else 0
         try:
             for kind, node in iter_document(self.doc.text):
+                if progress is not None:
+                    progress.reading(self.doc.path, node.span.line, lines)
                 if kind == STATEMENT:
                     self._statement(node)
                 else:
@@ -553,6 +557,8 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
     second = [i for i, t in enumerate(tasks) if isinstance(t, StepTask) and t.uncited
               and results[i].status != PROVED and results[i].method not in ("limits", "internal")]
     if second:
+        if getattr(runner, "progress", None) is not None:
+            runner.progress_label = "looking for facts to cite"
         seeds = [tasks[i].seed for i in second]
         again = [replace(tasks[i], suggest_for=results[i]) for i in second]
         keys = task_keys(again, options.seed)
@@ -581,7 +587,7 @@ def check_text(text: str, path: str, options: Options, runner, cache=None, max_t
 
 
 def check_files(texts, options: Options, runner, cache=None, on_error=None, max_tasks: int | None = None,
-                keep_tree: bool = True) -> list:
+                keep_tree: bool = True, progress=None) -> list:
     """Check several files with one pool of workers: every file is read first, then
     all their steps are decided together (so both workers stay busy from the first
     file to the last), then each file is settled. Results in the order given.
@@ -589,10 +595,13 @@ def check_files(texts, options: Options, runner, cache=None, on_error=None, max_
     texts: [(path, text)]. on_error(path, text, exc) -> FileResult stands in for a
     file whose reading or settling fails, so one bad file never ends the run.
     keep_tree=False: read each file one statement at a time and keep no syntax tree
-    (FileResult.doc is None), so that a big file needs memory for its results only."""
+    (FileResult.doc is None), so that a big file needs memory for its results only.
+    progress: a progress.Progress told what is being read and decided, or None."""
     built = []
     for path, text in texts:
         started = time.monotonic()
+        if progress is not None:
+            progress.reading(path)
         try:
             if keep_tree:
                 doc = parse_document(text, path)
@@ -601,7 +610,7 @@ def check_files(texts, options: Options, runner, cache=None, on_error=None, max_
             else:
                 checker = FileChecker(S.Document(path, text[len(BOM):] if text.startswith(BOM) else text, [], []),
                                       options)
-                checker.build_streaming()
+                checker.build_streaming(progress)
                 doc = None
             if max_tasks is not None and len(checker.tasks) > max_tasks:
                 raise TooManySteps(len(checker.tasks), max_tasks)
@@ -617,7 +626,13 @@ def check_files(texts, options: Options, runner, cache=None, on_error=None, max_
         if n:
             tasks.extend(checker.tasks)
     started = time.monotonic()
-    results = decide_tasks(tasks, runner, options, cache) if tasks else []
+    if progress is not None:
+        runner.progress, runner.progress_label = progress, "deciding steps"
+    try:
+        results = decide_tasks(tasks, runner, options, cache) if tasks else []
+    finally:
+        if progress is not None:
+            runner.progress = None
     deciding = time.monotonic() - started
     out = []
     for (path, text, doc, checker, reading, exc), (first, n) in zip(built, spans):

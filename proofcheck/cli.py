@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--no-color", action="store_true", help="plain text, no colours")
     p.add_argument("--quiet", action="store_true", help="print only the summary lines")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line on standard error (drawn only on a terminal, for runs over 2 s)")
     p.add_argument("--no-cache", action="store_true",
                    help="decide every step again instead of reading verdicts from the cache")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
@@ -105,7 +107,7 @@ def open_cache(args):
     return VerdictCache(args.cache_dir or DEFAULT_DIR)
 
 
-def _checked(texts, options, jobs, cache) -> list:
+def _checked(texts, options, jobs, cache, progress=None) -> list:
     """FileResults in the order of `texts`: an unchanged file read whole from the
     cache (no parsing, no SymPy: the checker is imported only when a file needs it),
     the others checked together on one pool of workers, then stored."""
@@ -116,7 +118,8 @@ def _checked(texts, options, jobs, cache) -> list:
         with Runner(jobs) as runner:
             from .check import check_files
             fresh = check_files([texts[i] for i in todo], options, runner, cache, on_error=_file_error,
-                                keep_tree=False)  # the reports need no syntax tree
+                                keep_tree=False,  # the reports need no syntax tree
+                                progress=progress)
         for i, r in zip(todo, fresh):
             results[i] = r
             if cache is not None:
@@ -180,9 +183,13 @@ def main(argv=None) -> int:
     from .verdict import passes
     options = Options(timeout=args.timeout, seed=args.seed, strict=args.strict, jobs=args.jobs)
     cache = open_cache(args)
+    from .progress import Progress, wanted
+    progress = Progress(sys.stderr) if not args.no_progress and wanted(sys.stderr) else None
     try:
-        results = _checked(texts, options, args.jobs, cache)
+        results = _checked(texts, options, args.jobs, cache, progress)
     finally:
+        if progress is not None:
+            progress.clear()
         if cache is not None:
             cache.close()
     seconds = time.monotonic() - started

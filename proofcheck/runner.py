@@ -94,6 +94,10 @@ class Runner:
         methods = mp.get_all_start_methods()
         self.ctx = mp.get_context("fork" if "fork" in methods else "spawn")
         self.workers: list[_Worker] = []
+        # a progress.Progress told of every answer (None: no progress line), and what
+        # the tasks are, for its line ("deciding steps")
+        self.progress = None
+        self.progress_label = "deciding steps"
 
     def _spawn(self) -> _Worker:
         # a forked worker shares the parent's heap (SymPy, the file's expressions); its
@@ -113,6 +117,7 @@ class Runner:
         while len(self.workers) < min(self.jobs, len(tasks)):
             self.workers.append(self._spawn())
         busy: dict = {}
+        progress, done = self.progress, 0
         while pending or busy:
             for w in self.workers:
                 if w.task is None and pending:
@@ -129,8 +134,10 @@ class Runner:
             if not busy:
                 continue
             now = time.monotonic()
-            wait_for = max(0.0, min(w.started + w.limit - now for w in busy.values()))
-            ready = wait(list(busy), timeout=wait_for + 0.01)
+            wait_for = max(0.0, min(w.started + w.limit - now for w in busy.values())) + 0.01
+            if progress is not None:  # wake to redraw the line while a long step runs
+                wait_for = min(wait_for, 0.25)
+            ready = wait(list(busy), timeout=wait_for)
             for conn in ready:
                 w = busy.pop(conn)
                 try:
@@ -144,6 +151,7 @@ class Runner:
                     self._replace(w)
                 w.task = None
                 results[index] = result
+                done += 1
                 if on_result:
                     on_result(index, result)
             now = time.monotonic()
@@ -153,9 +161,12 @@ class Runner:
                     index = w.task
                     results[index] = Verdict(UNKNOWN, "limits", f"time limit: no verdict within {w.limit:g} s (a safety net; raise it with --timeout)",
                                              seconds=round(now - w.started, 4))
+                    done += 1
                     if on_result:
                         on_result(index, results[index])
                     self._replace(w)
+            if progress is not None:
+                progress.deciding(self.progress_label, done, len(tasks))
         return results
 
     def _replace(self, w: _Worker):
