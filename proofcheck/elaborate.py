@@ -404,12 +404,7 @@ class Elaborator:
 
     # -- source text of a span (for reports)
     def source(self, span: S.Span) -> str:
-        if span.line == span.end_line:
-            return self.lines[span.line - 1][span.column - 1:span.end_column - 1]
-        parts = [self.lines[span.line - 1][span.column - 1:]]
-        parts += self.lines[span.line:span.end_line - 1]
-        parts.append(self.lines[span.end_line - 1][:span.end_column - 1])
-        return " ".join(p.strip() for p in parts)
+        return S.span_text(self.lines, span)
 
     # -- expressions
     def term(self, node, scope: Scope) -> Term:

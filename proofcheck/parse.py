@@ -67,7 +67,7 @@ def lark_parser() -> Lark:
 
 
 # --------------------------------------------------------------- logical lines
-_COMMENT = re.compile(r"#[^\n]*")
+_COMMENT = S.COMMENT
 _BRACKET = re.compile(r"[()\[\]]")
 
 

@@ -5,6 +5,7 @@ later stage can point back at the text. Nothing here knows about SymPy.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -12,6 +13,23 @@ from .span import Span  # noqa: F401 - re-exported: every node has one
 
 # `a R b` read from the right: `b FLIP[R] a`
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+# `#` starts a comment, to the end of the line, wherever it is: the language has no
+# strings or other tokens with a `#` in them
+COMMENT = re.compile(r"#[^\n]*")
+
+
+def span_text(lines: list, span: Span) -> str:
+    """The text of `span` as a report shows it. `lines` are the file's lines. A span
+    over several lines (a statement continued inside brackets) is shown on one line:
+    its pieces without their comments, joined with single spaces."""
+    if span.line == span.end_line:  # a comment ends the line: none is inside the span
+        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+    parts = [lines[span.line - 1][span.column - 1:]]
+    parts += lines[span.line:span.end_line - 1]
+    parts.append(lines[span.end_line - 1][:span.end_column - 1])
+    pieces = (COMMENT.sub("", p).strip() for p in parts)
+    return " ".join(p for p in pieces if p)
 
 
 # ----------------------------------------------------------------- expressions
