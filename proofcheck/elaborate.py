@@ -68,6 +68,10 @@ class ElabError(Exception):
 
 
 # ------------------------------------------------------------------ data model
+# why `inv(A)` may be undefined: the condition `det(A) != 0`
+NEEDS_INVERTIBLE = "`inv` needs an invertible matrix"
+
+
 @dataclass(frozen=True)
 class Condition:
     """`expr rel 0` must hold for the expression to be defined.
@@ -929,7 +933,7 @@ class Elaborator:
         if name == "det":
             return Term(sp.Determinant(A), None, t.conds)
         if name == "inv":
-            cond = Condition(sp.Determinant(A), "!=", "`inv` needs an invertible matrix")
+            cond = Condition(sp.Determinant(A), "!=", NEEDS_INVERTIBLE)
             return Term(sp.Inverse(A), t.shape, t.conds + (cond,))
         if name == "norm":
             if cols != 1 and rows != 1:

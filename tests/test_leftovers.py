@@ -1,4 +1,5 @@
-"""Report leftovers: comments inside a step continued over several lines."""
+"""Two report leftovers: comments inside a step continued over several lines, and a
+scalar division by zero in a matrix step. Both only changed what a report says."""
 import json
 import subprocess
 import sys
@@ -76,3 +77,59 @@ def test_cli_json_shows_the_step_without_its_comment(tmp_path):
     steps = _steps(json.loads(out.stdout))
     assert steps[0]["rhs"] == "(a + b)*(a + b)"
     assert "#" not in out.stdout
+
+
+# ------------------------------------------ a scalar division by zero in a matrix step
+MATRICES = """let n : integer, positive
+let x : real
+let A, B : matrix(n, n)
+
+claim m1 : (1/(x - x))*A = A
+claim m2 : A/(x - 1) = (1/(x - 1))*A
+claim m3 : (1/0)*A = A
+claim m4 : log(x)*A = log(x)*A
+claim m5 : x > 0 implies (A/(exp(x) - 1))*(exp(x) - 1) = A
+claim inverse : inv(A)*A = I(n)
+claim shifted : x > 0 implies inv(A + exp(x)*I(n))*(A + exp(x)*I(n)) = I(n)
+"""
+
+
+def _by_name(r):
+    return {i.name: i for i in r.items}
+
+
+def test_a_zero_denominator_in_a_matrix_step_is_named_not_called_singular(check):
+    items = _by_name(check(MATRICES))
+    expected = {"m1": "`x - x` is a denominator, and it is 0 there",
+                "m2": "`x - 1` is a denominator, and it is 0 there",
+                "m3": "`0` is a denominator, and it is 0 there",
+                "m4": "`x` is the argument of a logarithm, and it is not positive there"}
+    for name, why in expected.items():
+        item = items[name]
+        assert item.status == "refuted", name
+        message = item.steps[0].verdict.message
+        assert message.endswith(f"undefined there: {why}"), message
+        assert "singular" not in message and "invert" not in message
+
+
+def test_the_text_report_names_the_zero_denominator(check):
+    text = render_run([check(MATRICES)], 0.1, Style(False))
+    assert "(sizes are tried from the smallest up): undefined there: `x - x` is a denominator, and it is 0 there" \
+        in text
+
+
+def test_a_singular_matrix_to_invert_keeps_its_message(check):
+    item = _by_name(check(MATRICES))["inverse"]
+    assert item.status == "refuted"
+    assert item.steps[0].verdict.message.endswith(
+        "undefined there (a matrix to invert is singular or a root or logarithm is out of its domain)")
+
+
+def test_an_unproved_scalar_denominator_is_not_advised_an_invertible_matrix(check):
+    items = _by_name(check(MATRICES))
+    scalar, inverse = items["m5"], items["shifted"]
+    assert scalar.status == inverse.status == "unknown"
+    assert scalar.steps[0].verdict.message.endswith(
+        "I could not prove the step's conditions (`exp(x) - 1` != 0); add the condition as a premise")
+    assert inverse.steps[0].verdict.message.endswith(
+        "; declare the matrix `invertible` (or `pd`), or add the condition as a premise")

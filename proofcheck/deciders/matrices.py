@@ -67,7 +67,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from ..evaluate import (MAX_EXACT_BITS, MAX_SUM_TERMS, Evaluator, Uncertain, Undefined, as_equation,
                         condition_holds, difference, format_value, outer_range, relation_holds, spectral_norm,
                         subtract, to_arb)
-from ..elaborate import node_count
+from ..elaborate import NEEDS_INVERTIBLE, node_count
 from ..mathfuncs import SpectralNorm
 from ..verdict import CHECKED, PROVED, REFUTED, UNKNOWN, Verdict
 from . import algebra
@@ -1071,9 +1071,11 @@ def decide(task, time_left=None) -> Verdict:
             if refuted is not None:
                 return refuted
     if method:  # the relation holds for every size where defined; the conditions are not proved
+        inverse = any(c.why == NEEDS_INVERTIBLE for c in task.conds)  # else scalar ones: denominators, ...
         return Verdict(UNKNOWN, "", f"{method[0].upper()}{method[1:]} shows the relation where both sides are "
-                       f"defined, but I could not prove the step's conditions ({_conds_text(task)}); declare "
-                       f"the matrix `invertible` (or `pd`), or add the condition as a premise")
+                       f"defined, but I could not prove the step's conditions ({_conds_text(task)}); "
+                       f"{'declare the matrix `invertible` (or `pd`), or ' if inverse else ''}"
+                       f"add the condition as a premise")
     # (an equation gets nothing from the cited inequality: _symbolic would answer as it did above)
     if task.rel != "=" and "cauchy_schwarz" not in task.hints and _vector_pairs(mats):
         from dataclasses import replace
@@ -2332,20 +2334,20 @@ class _Search:
                 continue
             if self.premises is None or not all(p.holds(inst) for p in self.premises):
                 continue  # a counterexample must satisfy every premise
-            conds_ok = True
+            conds_ok, failed = True, None
             for c, prepared in self.conds:
+                failed = c
                 try:
                     ok = condition_holds(c.rel, prepared.value(inst))
                 except Undefined:
-                    ok = False
+                    ok, failed = False, None  # the condition is undefined itself: said in general words
                 except Exception:  # noqa: BLE001 - Uncertain, or an operation SymPy refuses
                     ok = None
                 if ok is not True:
                     conds_ok = ok
                     break
             if conds_ok is False:
-                return _refutation(task, inst.mapping(), size, inst.scalars, "undefined there (a matrix to "
-                                   "invert is singular or a root or logarithm is out of its domain)")
+                return _refutation(task, inst.mapping(), size, inst.scalars, _undefined_there(failed))
             if conds_ok is None:
                 continue
             try:
@@ -2555,6 +2557,19 @@ def _premises_hold(prems, mapping, size, sub) -> bool:
     except Exception:  # noqa: BLE001 - cannot evaluate: not a usable point
         return False
     return True
+
+
+def _undefined_there(c) -> str:
+    """Why a step is undefined at an instance where its condition c fails (None: the
+    condition itself is undefined there). A scalar condition is named as for scalar
+    steps (`x - 1` is a denominator, and it is 0 there); a matrix to invert, or a
+    derivative's kink, in the general words."""
+    if c is None or c.why == NEEDS_INVERTIBLE or c.jump is not None:
+        return "undefined there (a matrix to invert is singular or a root or logarithm is out of its domain)"
+    return f"undefined there: {c.why}, and it is {_FAILS_AS[c.rel]} there"
+
+
+_FAILS_AS = {"!=": "0", ">": "not positive", ">=": "negative"}
 
 
 def _refutation(task, mapping, size, env, what):
