@@ -75,14 +75,6 @@ def names_in(node, out=None) -> set:
     return out
 
 
-def _source(text_lines, span: S.Span) -> str:
-    if span.line == span.end_line:
-        return text_lines[span.line - 1][span.column - 1:span.end_column - 1]
-    parts = [text_lines[span.line - 1][span.column - 1:]] + text_lines[span.line:span.end_line - 1]
-    parts.append(text_lines[span.end_line - 1][:span.end_column - 1])
-    return " ".join(p.strip() for p in parts)
-
-
 @dataclass
 class Outline:
     """What a document declares and states, by name, as parsed. Where a name is
@@ -110,7 +102,7 @@ def outline(doc: S.Document) -> Outline:
         return True
 
     for st in doc.statements:
-        text = _source(lines, st.span).strip()
+        text = S.span_text(lines, st.span).strip()
         if isinstance(st, S.Let):
             kinds = tuple(sorted(a for a, _ in st.assumptions))
             for n in st.names:
@@ -179,7 +171,7 @@ def assignment_from_text(text: str, path: str = "assignment.pf") -> Assignment:
     o = outline(doc)
     lines = text.split("\n")
     theorems = [AssignedTheorem(st.name, st.points if st.points is not None else Fraction(1), st,
-                                _source(lines, st.formula.span))
+                                S.span_text(lines, st.formula.span))
                 for st in doc.statements if isinstance(st, S.Theorem)]
     if not theorems:
         raise AssignmentError(f"{path}: the assignment states no theorem to grade")
@@ -340,7 +332,7 @@ def _grade_theorem(at: AssignedTheorem, sub: Outline, item, lines, changed_decl,
     if th is None:
         return zero(MISSING, f"no proof given: the submission has no theorem `{at.name}`")
     if shape(th.formula) != shape(at.node.formula):
-        mine = _source(lines, th.formula.span)
+        mine = S.span_text(lines, th.formula.span)
         return zero(ALTERED, f"statement changed: the assignment states `{at.text}`, the submission `{mine}`")
     if th.proof is None:
         return zero(MISSING, "no proof given")

@@ -78,6 +78,16 @@ def test_a_changed_statement_scores_zero_and_says_how(grade):
     assert th["sum_rule"].score == 3
 
 
+def test_a_changed_statement_over_several_lines_is_quoted_without_its_comments(grade):
+    text = PERFECT.replace("theorem composition [2] : |g(f(x)) - g(f(y))| <= L_g*L_f*|x - y|",
+                           "theorem composition [2] : |g(f(x)) - g(f(y))| <= (L_g*L_f*|x - y|   # the bound\n"
+                           "    + 1)   # plus one")
+    g, th = grade(text)
+    t = th["composition"]
+    assert t.status == ALTERED
+    assert t.reason.endswith("the submission `|g(f(x)) - g(f(y))| <= (L_g*L_f*|x - y| + 1)`"), t.reason
+
+
 def test_a_changed_declaration_costs_every_theorem_that_uses_it(grade):
     g, th = grade(PERFECT.replace("let L_f, L_g : real, nonneg", "let L_f, L_g : real, positive"))
     assert g.total == 0
