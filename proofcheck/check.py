@@ -21,6 +21,7 @@ from . import syntax as S
 from .elaborate import (BUILTIN_FACTS, DefInfo, ElabError, Elaborator, FAnd, Fact, FForall, FImplies, Rel, Scope,
                         Term, VarInfo, canonical, make_variable)
 from . import budget, gate
+from .gate import implies_rel
 from .obligations import DomainTask, EqualTask, StepTask
 from .parse import BOM, STATEMENT, iter_document, parse_document
 from .results import FileResult, ItemResult, Options, StepResult  # noqa: F401 - re-exported
@@ -43,13 +44,6 @@ def compose(rels: list) -> tuple:
     up = dirs.pop() == 1
     strict = any(r in ("<", ">") for r in rels)
     return ("<" if strict else "<=") if up else (">" if strict else ">="), None
-
-
-def implies_rel(have: str, want: str) -> bool:
-    """Does `a have b` imply `a want b`?"""
-    if have == want:
-        return True
-    return want in {"=": {"<=", ">="}, "<": {"<=", "!="}, ">": {">=", "!="}}.get(have, set())
 
 
 @contextmanager

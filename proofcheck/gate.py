@@ -107,28 +107,71 @@ def _has_matrix(e) -> bool:
     return isinstance(e, sp.Basic) and e.has(sp.MatrixSymbol, sp.MatrixExpr)
 
 
+def implies_rel(have: str, want: str) -> bool:
+    """Does `a have b` imply `a want b`?"""
+    if have == want:
+        return True
+    return want in {"=": {"<=", ">="}, "<": {"<=", "!="}, ">": {">=", "!="}}.get(have, set())
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+MAX_PREMISE_MATCH_TERMS = 12
+
+
+def _premise_gives(expr, rel, premises) -> bool:
+    """Is `expr rel 0` a premise `l R r` restated: expr = c*(l - r) for a rational
+    c != 0 (compared term by term after expanding both, exactly) and R, turned
+    around when c < 0, implies rel? (`x != 3` gives `x - 3 != 0`; `a > b` gives
+    `2*a - 2*b >= 0`.) A one-line proof that needs no solver."""
+    if not isinstance(expr, sp.Expr) or _has_matrix(expr) or sp.count_ops(expr) > 4 * MAX_PREMISE_MATCH_TERMS:
+        return False
+    mine = None
+    for p in premises:
+        if not isinstance(p, tuple) or not isinstance(p[0], sp.Expr) or not isinstance(p[2], sp.Expr):
+            continue
+        d = p[0] - p[2]
+        if _has_matrix(d) or sp.count_ops(d) > 4 * MAX_PREMISE_MATCH_TERMS:
+            continue
+        if mine is None:
+            mine = sp.expand(expr).as_coefficients_dict()
+            if len(mine) > MAX_PREMISE_MATCH_TERMS or not all(c.is_Rational for c in mine.values()):
+                return False
+        theirs = sp.expand(d).as_coefficients_dict()
+        if set(theirs) != set(mine) or not all(c.is_Rational and c != 0 for c in theirs.values()):
+            continue
+        ratios = {mine[t] / theirs[t] for t in mine}
+        if len(ratios) != 1:
+            continue
+        c = ratios.pop()
+        if c == 0:
+            continue
+        have = p[1] if c > 0 else _FLIP[p[1]]
+        if implies_rel(have, rel):
+            return True
+    return False
+
+
 def prove_condition(expr, rel, premises, known, matrix_kinds=None) -> bool:
     """A sound proof that `expr rel 0` wherever the declarations and premises hold:
-    interval bounds, then real arithmetic with the premises (matrix expressions
-    are opaque terms there), then the matrix decider's own rules (a determinant
-    of invertible matrices, a trace of A^T*A)."""
+    interval bounds, a premise that states it (up to a rational factor), the matrix
+    decider's own rules (a determinant of invertible matrices, a trace of A^T*A),
+    then real arithmetic with the premises (matrix expressions are opaque terms
+    there)."""
     from .deciders import bounds, realarith
     try:
         if bounds.prove_sign(expr, rel, known) is not None:
             return True
     except (TypeError, ValueError, AttributeError):  # a matrix expression bounds cannot read
         pass
-    r = realarith.z3_decide(expr, rel, sp.Integer(0), premises, known, budget.Z3_RLIMIT_SMALL)
-    if r and r[0] == "proved":
+    if _premise_gives(expr, rel, premises):
         return True
-    if _has_matrix(expr):
-        try:
-            from .deciders.matrices import prove_matrix_condition
-        except ImportError:  # not every version of the matrix decider has it
-            return False
-        return bool(prove_matrix_condition(expr, rel, matrix_kinds or {}, premises=tuple(
-            p for p in premises if isinstance(p, tuple))))
-    return False
+    if _has_matrix(expr):  # the matrix rules first: they are cheap, and Z3 sees a determinant as opaque
+        from .deciders.matrices import prove_matrix_condition
+        if prove_matrix_condition(expr, rel, matrix_kinds or {}, premises=tuple(
+                p for p in premises if isinstance(p, tuple))):
+            return True
+    r = realarith.z3_decide(expr, rel, sp.Integer(0), premises, known, budget.Z3_RLIMIT_SMALL)
+    return bool(r and r[0] == "proved")
 
 
 def unproved_domain(exprs, conds, premises, known, matrix_kinds=None) -> list:
@@ -227,16 +270,22 @@ def _holds_somewhere(hyps, known) -> bool:
     """Is there a point, among a fixed few simple ones each allowed by its symbol's
     declaration and by the ranges the premises give, where every hypothesis holds
     in exact (or certified) arithmetic? Then they are consistent, and Z3 need not
-    be asked. Only plain relations of symbols are tried (no functions, matrices or
-    quantified formulas)."""
+    be asked. Only relations of symbols are tried, alone or joined by `and` and
+    `implies` (no functions, matrices or quantified formulas)."""
     from itertools import islice, product
 
     from .deciders.numeric import value_allowed
+    from .elaborate import FAnd, FImplies, Rel
+    from .facts import _formula_exprs
     names: set = set()
     for h in hyps:
-        if not isinstance(h, tuple):
+        if isinstance(h, tuple):
+            exprs = (h[0], h[2])
+        elif isinstance(h, (Rel, FAnd, FImplies)):  # a cited fact's instance (no quantifier left)
+            exprs = _formula_exprs(h)
+        else:
             return False
-        for e in (h[0], h[2]):
+        for e in exprs:
             if not isinstance(e, sp.Basic) or e.atoms(AppliedUndef) or e.has(sp.MatrixExpr):
                 return False
             names |= e.free_symbols

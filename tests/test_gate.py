@@ -191,3 +191,47 @@ def test_consistent_premises_need_no_solver_and_contradictory_ones_are_still_cau
         assert not gate._holds_somewhere(bad, known_intervals(bad))
         rejection = gate.contradiction(bad, [], known_intervals(bad))
         assert rejection is not None and rejection.kind == "vacuous"
+
+
+_X, _Y = sp.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize("condition, premise, proved", [
+    ((_X - 3, "!="), (_X, "!=", 3), True),
+    ((3 - _X, "!="), (_X, "!=", 3), True),                  # turned around: -1 times the premise
+    ((2*_X - 2*_Y, ">="), (_X, ">", _Y), True),             # a positive multiple, weaker relation
+    ((2*_Y - 2*_X, ">"), (_X, "<", _Y), True),
+    ((2*_Y - 2*_X, ">="), (_X, ">", _Y), False),            # a negative multiple turns the relation round
+    ((_X - 3, ">"), (_X, ">=", 3), False),                  # a weaker premise than the condition
+    ((_X - 3, "!="), (_X, "=", 3), False),
+    ((_X**2 - 9, "!="), (_X, "!=", 3), False),              # not a multiple of the premise
+    ((_X - _Y, "!="), (_X - 3, "!=", 0), False),            # other terms
+])
+def test_a_condition_a_premise_states_is_proved_without_a_solver(condition, premise, proved):
+    """gate._premise_gives: the premise itself, up to a rational factor, and nothing more."""
+    from proofcheck.deciders.realarith import z3_decide
+    (expr, rel), premises = condition, [(premise[0], premise[1], sp.sympify(premise[2]))]
+    assert gate._premise_gives(expr, rel, premises) is proved
+    if proved:  # what it proves, Z3 proves too
+        assert z3_decide(expr, rel, sp.Integer(0), premises, {})[0] == "proved"
+
+
+def test_domains_stated_as_premises(check):
+    r = check(HEADER + "claim ok : x != 3 implies (x^2 - 9)/(x - 3) = x + 3\n"
+              "claim scaled : a > b implies sqrt(2*a - 2*b) >= 0\n"
+              "claim wrong_way : a > b implies sqrt(2*b - 2*a) >= 0\n"
+              "claim too_weak : x >= 3 implies log(x - 3) <= x\n")
+    assert item(r, "ok").status == PROVED and item(r, "scaled").status == PROVED
+    assert item(r, "wrong_way").status != PROVED and item(r, "too_weak").status != PROVED
+
+
+def test_cited_facts_with_a_simple_common_point_are_consistent_and_contradictory_ones_are_not():
+    x = sp.Symbol("x", real=True)
+    from proofcheck.elaborate import FAnd
+    from proofcheck.facts import rel
+    both = FAnd((rel(x, ">=", sp.Integer(1)), rel(x ** 2, "<=", sp.Integer(4))))
+    assert gate._holds_somewhere([both, rel(x ** 2 + 1, ">=", x + 3)], {})  # x = 2
+    clash = [rel(x, ">", sp.Integer(2)), rel(x ** 2, "<", sp.Integer(4))]
+    assert not gate._holds_somewhere(clash, {})
+    rej = gate.contradiction([], [("big", clash[0]), ("small", clash[1])], {})
+    assert rej is not None and rej.kind == "vacuous"
