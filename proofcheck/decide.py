@@ -447,6 +447,8 @@ def _suggest(task, lhs, rhs, conds, premises) -> Verdict:
     prior = task.suggest_for
     if task.is_matrix or "undefined there" in prior.message or "does not exist there" in prior.message:
         return prior  # a fact can make a relation hold, never make a step defined
+    if (prior.detail or {}).get("gate") == "vacuous":
+        return prior  # contradictory premises or citations: every fact "proves" it, none may be suggested
     known = known_intervals(premises)
     step_exprs = [lhs, rhs] + [c.expr for c in conds] + [e for (l, _, r) in premises for e in (l, r)]
     names = _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs,
@@ -623,26 +625,37 @@ def _uncited_that_prove(task, lhs, rhs, premises, known, conds, step_exprs, refu
     env = _exact_point(point, step_exprs) if refuted else None
     cited = [factlib.builtin_fact(f.name) if f.kind == "builtin" else f for f in task.facts]
     base = [i for _, i in _fact_instances(cited, step_exprs)]
-    found = []
-    tries = 0
+    candidates = []  # (fact, its instances; None for the mean value rule), in the order tried
     for fact in uncited:
         f = factlib.builtin_fact(fact.name) if fact.kind == "builtin" else fact
         if f.formula is None and fact.name != "mvt":
             continue
-        if tries >= MAX_SUGGESTION_TRIES:
+        if len(candidates) >= MAX_SUGGESTION_TRIES:
             break
         if fact.name == "mvt":
-            tries += 1
-            if mvt.prove(lhs, task.rel, rhs, [g for g in task.facts if g.kind != "builtin"] +
-                         [g for g in task.uncited if g.kind != "builtin"], NEVER):
-                found.append("mvt")
+            candidates.append((fact, None))
             continue
         insts = [i for _, i in _fact_instances([f], step_exprs)]
         if f.name in factlib.IMPLIED_BY_ENCODING or not insts:
             continue
         if env is not None and all(gate.holds_at(i, env) is True for i in insts):
             continue
-        tries += 1
+        candidates.append((fact, insts))
+    by_z3 = [insts for _, insts in candidates if insts is not None]
+    if len(by_z3) > 1:
+        # one query with every candidate at once: a model of them all where the step
+        # fails satisfies each one alone too, so none of them can prove it
+        r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + [i for insts in by_z3 for i in insts],
+                                known, budget.Z3_RLIMIT_SMALL, conds)
+        if r and r[0] == "candidate":
+            candidates = [(fact, insts) for fact, insts in candidates if insts is None]
+    found = []
+    for fact, insts in candidates:
+        if insts is None:
+            if mvt.prove(lhs, task.rel, rhs, [g for g in task.facts if g.kind != "builtin"] +
+                         [g for g in task.uncited if g.kind != "builtin"], NEVER):
+                found.append("mvt")
+            continue
         r = realarith.z3_decide(lhs, task.rel, rhs, premises + base + insts, known, budget.Z3_RLIMIT_SMALL, conds)
         if r and r[0] == "proved":
             # a fact that contradicts the declarations proves anything: never suggest it

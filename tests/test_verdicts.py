@@ -220,3 +220,22 @@ def test_a_refuted_step_stays_refuted_when_no_fact_in_scope_helps(check):
     text = "let x : real\nassume big : x > 1\nclaim fine : x^2 >= 0\nclaim c : x^3 > x^2 + 10\n"
     it = item(check(text), "c")
     assert it.status == "refuted" and it.steps[0].verdict.counterexample
+
+
+def test_among_several_uncited_facts_the_one_that_proves_the_step_is_named(check):
+    text = "let x : real\nassume big : x > 1\nassume bigger : x > 5\nclaim c : x^3 >= x + 1\n"
+    it = item(check(text), "c")
+    assert it.status == "unknown" and "cite it with `by bigger`" in it.message
+    assert "`big`" not in it.message  # x = 6/5 satisfies it and breaks the step
+
+
+def test_several_uncited_facts_that_do_not_prove_the_step_leave_it_refuted(check):
+    text = "let x : real\nassume big : x > 1\nassume mid : x < 3/2\nclaim c : x^3 >= x + 1\n"
+    it = item(check(text), "c")
+    assert it.status == "refuted" and it.steps[0].verdict.counterexample
+
+
+def test_contradictory_premises_get_no_suggestion(check):
+    text = "let x : real\nassume big : x > 5\nclaim c : x < 0 and x > 1 implies x = 7\n"
+    it = item(check(text), "c")
+    assert it.status == "unknown" and "contradict" in it.message and "cite" not in it.message
