@@ -175,3 +175,12 @@ def test_interval_products_with_infinite_and_tiny_endpoints_stay_exact():
     t, d = sp.Dummy("t", nonnegative=True), sp.Dummy("d", nonnegative=True)
     assert bounds.prove_sign(t / n - sp.sqrt(d), ">=", {}) is None
     assert bounds.prove_sign(sp.exp(sp.Integer(10) ** 10) - 10 ** 100, ">", {}) is not None
+
+
+def test_a_tiny_positive_constant_is_positive(verdicts):
+    """exp(-10^6) is about 10^-434295: its ball's lower end is far below what an
+    interval endpoint is written out to, but it is certified positive, so the
+    clamped end is open and the sign is proved; its equality to 0 stays refuted."""
+    got = verdicts("let x : real\nclaim a : exp(-10^6) > 0\nclaim b : -exp(-10^6) < 0\n"
+                   "claim c : exp(-10^6)*x^2 >= 0\nclaim d : exp(-10^6) <= 0\nclaim e : exp(-10^6) > 10^(-3000)\n")
+    assert got == {"a": "proved", "b": "proved", "c": "proved", "d": "refuted", "e": "refuted"}

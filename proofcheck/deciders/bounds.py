@@ -94,7 +94,10 @@ def _arb_end(x, want_low):
 def from_arb(v) -> Interval:
     if isinstance(v, Fraction):
         return point(v)
-    return make(_arb_end(v.lower(), True), _arb_end(v.upper(), False), True, True)
+    lo, hi = _arb_end(v.lower(), True), _arb_end(v.upper(), False)
+    # an end clamped to 0 from a tiny nonzero one (exp(-10^6)) is not attained: the
+    # ball's own end is certified on its side of 0
+    return make(lo, hi, not (lo == 0 and v.lower() > 0), not (hi == 0 and v.upper() < 0))
 
 
 # -------------------------------------------------------------- interval ops
