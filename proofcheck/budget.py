@@ -21,6 +21,11 @@ from contextlib import contextmanager
 Z3_RLIMIT = 4_000_000
 # a smaller one for side conditions (domains) and for vacuity checks
 Z3_RLIMIT_SMALL = 1_000_000
+# Z3's nonlinear arithmetic does not keep to its resource limit on large problems
+# (3x3 matrices E, F with trace(E*F) >= -norm_F(E)*norm_F(F): 21 s per query at any
+# rlimit), so a nonlinear query with more unknowns than this is not asked at all
+# (the proofs of proofs/ use at most 12)
+Z3_MAX_NONLINEAR_UNKNOWNS = 16
 
 _deadline: float | None = None
 

@@ -184,3 +184,17 @@ def test_a_tiny_positive_constant_is_positive(verdicts):
     got = verdicts("let x : real\nclaim a : exp(-10^6) > 0\nclaim b : -exp(-10^6) < 0\n"
                    "claim c : exp(-10^6)*x^2 >= 0\nclaim d : exp(-10^6) <= 0\nclaim e : exp(-10^6) > 10^(-3000)\n")
     assert got == {"a": "proved", "b": "proved", "c": "proved", "d": "refuted", "e": "refuted"}
+
+
+def test_z3_is_not_given_large_nonlinear_problems_but_large_linear_ones_are_decided():
+    import sympy as sp
+    from proofcheck import budget
+    from proofcheck.deciders.realarith import z3_decide
+    xs = sp.symbols(f"x1:{budget.Z3_MAX_NONLINEAR_UNKNOWNS + 3}", real=True)
+    total = sum(xs)
+    linear = z3_decide(total, ">=", sp.Integer(0), [(x, ">=", sp.Integer(0)) for x in xs], {})
+    assert linear[0] == "proved"
+    squares = z3_decide(sum(x * x for x in xs), ">=", sp.Integer(0), [], {})
+    assert squares[0] == "unknown" and "nonlinear" in squares[1]
+    few = xs[:budget.Z3_MAX_NONLINEAR_UNKNOWNS]
+    assert z3_decide(sum(x * x for x in few), ">=", sp.Integer(0), [], {})[0] == "proved"

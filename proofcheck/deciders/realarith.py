@@ -315,6 +315,14 @@ def _rat(v):
     return sp.Rational(v)
 
 
+def _linear(z3, ctx, formulas) -> bool:
+    """Are these Z3 formulas linear arithmetic (Z3's own probes)?"""
+    g = z3.Goal(ctx=ctx)
+    for f in formulas:
+        g.add(f)
+    return any(z3.Probe(name, ctx)(g) == 1.0 for name in ("is-qflra", "is-qflia", "is-qflira"))
+
+
 def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, conds=(), labels=None,
               track_all: bool = False, integers: bool = False):
     """Try to prove `lhs rel rhs` from hypotheses with Z3.
@@ -340,6 +348,10 @@ def z3_decide(lhs, rel, rhs, hypotheses, known, rlimit: int = budget.Z3_RLIMIT, 
         hyps += [p.relation(p.enc(c.expr), c.rel, p.val(0)) for c in conds]
     except (Untranslatable, z3.Z3Exception, RecursionError, TypeError):
         return None
+    unknowns = len(p.vars) + len(p.atoms)
+    if unknowns > budget.Z3_MAX_NONLINEAR_UNKNOWNS and not _linear(z3, p.ctx, [goal] + hyps + p.side):
+        return ("unknown", f"{unknowns} unknowns in nonlinear arithmetic, more than the "
+                           f"{budget.Z3_MAX_NONLINEAR_UNKNOWNS} the solver is given")
     s = z3.Solver(ctx=p.ctx)
     s.set("rlimit", max(1, int(rlimit)))
     for c in p.side:
