@@ -548,7 +548,7 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
     keys = task_keys(tasks, options.seed, FIRST_PASS_SKIPS)
     results = decide_with_cache(tasks, keys, runner, options.timeout, cache, sent=first_pass_task)
     del keys
-    second = [i for i, t in enumerate(tasks) if isinstance(t, StepTask) and t.uncited
+    second = [i for i, t in enumerate(tasks) if isinstance(t, StepTask) and t.uncited and not t.is_matrix
               and results[i].status != PROVED and results[i].method not in ("limits", "internal")]
     if second:
         if getattr(runner, "progress", None) is not None:
@@ -561,7 +561,8 @@ def decide_tasks(tasks, runner, options: Options, cache=None) -> list:
         answers = decide_with_cache(again, keys, runner, options.timeout, cache)
         for i, v in zip(second, answers):
             if v.method not in ("limits", "internal"):  # no suggestion in time: keep the verdict
-                results[i] = v
+                # the step's time is both passes' (a new object: equal steps share verdicts)
+                results[i] = replace(v, seconds=round(results[i].seconds + v.seconds, 4))
     return results
 
 

@@ -239,3 +239,35 @@ def test_contradictory_premises_get_no_suggestion(check):
     text = "let x : real\nassume big : x > 5\nclaim c : x < 0 and x > 1 implies x = 7\n"
     it = item(check(text), "c")
     assert it.status == "unknown" and "contradict" in it.message and "cite" not in it.message
+
+
+def test_a_step_searched_for_suggestions_reports_the_time_of_both_passes():
+    """decide_tasks: the second pass (facts it could cite) replaces the verdict; the
+    step's time is the first pass's and the second's, and a matrix step, which no
+    fact can make proved by citation search, is not sent again."""
+    import sympy as sp
+    from proofcheck.check import decide_tasks
+    from proofcheck.elaborate import Fact
+    from proofcheck.obligations import StepTask
+    from proofcheck.results import Options
+    from proofcheck.verdict import Verdict
+
+    class Runner:
+        def __init__(self):
+            self.batches = []
+
+        def run(self, tasks, timeout):
+            self.batches.append(tasks)
+            first = len(self.batches) == 1
+            return [Verdict("refuted", "m", "first" if first else "second", seconds=0.5 if first else 0.25)
+                    for _ in tasks]
+
+    x = sp.Symbol("x", real=True)
+    fact = Fact("big", "assume", None, 1)
+    scalar = StepTask(x, ">", sp.Integer(1), (), [], [], [], uncited=[fact])
+    matrix = StepTask(x, ">", sp.Integer(2), (), [], [], [], is_matrix=True, uncited=[fact])
+    runner = Runner()
+    got = decide_tasks([scalar, matrix], runner, Options())
+    assert [len(b) for b in runner.batches] == [2, 1]
+    assert (got[0].message, got[0].seconds) == ("second", 0.75)
+    assert (got[1].message, got[1].seconds) == ("first", 0.5)
