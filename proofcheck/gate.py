@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import math
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -118,19 +119,46 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 MAX_PREMISE_MATCH_TERMS = 12
 
 
+def _expanded_terms(e, limit: int = MAX_PREMISE_MATCH_TERMS) -> int:
+    """An upper bound on the number of terms of sp.expand(e), counted on the tree
+    before expanding (a sum adds its terms' counts, a product multiplies them, a
+    power (t1 + ... + tk)^n has at most C(n + k - 1, k - 1)); anything above `limit`
+    is reported as limit + 1, so (a + b + c)^40 costs nothing to reject."""
+    if isinstance(e, sp.Add):
+        total = 0
+        for a in e.args:
+            total += _expanded_terms(a, limit)
+            if total > limit:
+                return limit + 1
+        return total
+    if isinstance(e, sp.Mul):
+        total = 1
+        for a in e.args:
+            total *= _expanded_terms(a, limit)
+            if total > limit:
+                return limit + 1
+        return total
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 1:
+        k = _expanded_terms(e.base, limit)
+        if k > limit:
+            return limit + 1
+        return min(limit + 1, math.comb(int(e.exp) + k - 1, k - 1)) if int(e.exp) <= 64 or k == 1 else limit + 1
+    return 1
+
+
 def _premise_gives(expr, rel, premises) -> bool:
     """Is `expr rel 0` a premise `l R r` restated: expr = c*(l - r) for a rational
     c != 0 (compared term by term after expanding both, exactly) and R, turned
     around when c < 0, implies rel? (`x != 3` gives `x - 3 != 0`; `a > b` gives
     `2*a - 2*b >= 0`.) A one-line proof that needs no solver."""
-    if not isinstance(expr, sp.Expr) or _has_matrix(expr) or sp.count_ops(expr) > 4 * MAX_PREMISE_MATCH_TERMS:
+    if not isinstance(expr, sp.Expr) or _has_matrix(expr) or _expanded_terms(expr) > MAX_PREMISE_MATCH_TERMS:
         return False
     mine = None
     for p in premises:
         if not isinstance(p, tuple) or not isinstance(p[0], sp.Expr) or not isinstance(p[2], sp.Expr):
             continue
         d = p[0] - p[2]
-        if _has_matrix(d) or sp.count_ops(d) > 4 * MAX_PREMISE_MATCH_TERMS:
+        if d.free_symbols != expr.free_symbols or _has_matrix(d) or _expanded_terms(d) > MAX_PREMISE_MATCH_TERMS:
             continue
         if mine is None:
             mine = sp.expand(expr).as_coefficients_dict()
