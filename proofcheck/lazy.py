@@ -26,7 +26,8 @@ TENSOR_MODULE = "sympy.tensor.tensor"
 
 
 def defer_sympy_tensor() -> None:
-    """SymPy's Add.flatten runs `from sympy.tensor.tensor import TensExpr, TensAdd`
+    """For the command line only (no code of a user's runs in its processes).
+    SymPy's Add.flatten runs `from sympy.tensor.tensor import TensExpr, TensAdd`
     at its first call, only to test whether a term is a tensor; that module pulls in
     sympy.combinatorics, about 20 ms of every start. Until something asks the module
     for another name, those two are stand-in classes with no instances: no tensor can
@@ -48,7 +49,10 @@ def defer_sympy_tensor() -> None:
             raise AttributeError(name)
         if sys.modules.get(TENSOR_MODULE) is stand_in:
             del sys.modules[TENSOR_MODULE]
-        return getattr(importlib.import_module(TENSOR_MODULE), name)
+        real = importlib.import_module(TENSOR_MODULE)
+        # whoever still holds the stand-in gets the real classes from now on
+        stand_in.__dict__.update({k: v for k, v in real.__dict__.items() if not k.startswith("__")})
+        return getattr(real, name)
 
     stand_in.TensExpr, stand_in.TensAdd = TensExpr, TensAdd
     stand_in.__getattr__ = load_the_real_module

@@ -21,16 +21,30 @@ def test_checking_a_file_does_not_load_sympys_tensors():
     assert out.split("\n")[-2].split() == ["0", "False", "True"]  # the stand-in only
 
 
-def test_tensors_still_work_when_asked_for():
+def test_the_library_leaves_sympys_tensor_module_alone():
+    """Only the command defers the module: a program that imports proofcheck gets
+    SymPy as it is (tensor operators subclass the real classes)."""
+    out = _python("import proofcheck.elaborate, proofcheck.check\n"
+                  "from sympy.tensor.toperators import PartialDerivative\n"
+                  "from sympy.tensor.tensor import TensorIndexType, tensor_indices, TensorHead\n"
+                  "L = TensorIndexType('L'); i, j = tensor_indices('i j', L); A = TensorHead('A', [L])\n"
+                  "print(PartialDerivative(A(i), A(j)))\n")
+    assert out.strip() == "PartialDerivative(A(i), A(j))"
+
+
+def test_after_the_stand_in_tensors_still_work_when_asked_for():
     out = _python("import sympy as sp\n"
-                  "import proofcheck.elaborate\n"
+                  "from proofcheck.lazy import defer_sympy_tensor\n"
+                  "defer_sympy_tensor()\n"
                   "x, y = sp.symbols('x y')\n"
                   "print(x + y + 2*x*y)\n"
-                  "from sympy.tensor.tensor import TensorIndexType, tensor_indices, TensorHead\n"
-                  "L = TensorIndexType('L'); i = tensor_indices('i', L)\n"
-                  "A, B = TensorHead('A', [L]), TensorHead('B', [L])\n"
+                  "import sympy.tensor.tensor as tt\n"
+                  "from sympy.tensor.toperators import PartialDerivative\n"
+                  "L = tt.TensorIndexType('L'); i, j = tt.tensor_indices('i j', L)\n"
+                  "A, B = tt.TensorHead('A', [L]), tt.TensorHead('B', [L])\n"
                   "s = A(i) + B(i)\n"
                   "print(type(s).__name__, s)\n"
-                  "from sympy.tensor.tensor import TensAdd\n"
-                  "print(isinstance(s, TensAdd), isinstance(x + y, TensAdd))\n")
-    assert out.split("\n")[:3] == ["2*x*y + x + y", "TensAdd A(i) + B(i)", "True False"]
+                  "print(isinstance(s, tt.TensAdd), isinstance(A(i), tt.TensExpr), isinstance(x + y, tt.TensAdd))\n"
+                  "print(PartialDerivative(A(i), A(j)))\n")
+    assert out.split("\n")[:4] == ["2*x*y + x + y", "TensAdd A(i) + B(i)", "True True False",
+                                   "PartialDerivative(A(i), A(j))"]
