@@ -146,6 +146,14 @@ def run() -> None:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: by now the progress line is erased and the workers stopped
+        _write("proofcheck: interrupted", sys.stderr)
+        return 130
+
+
+def _main(argv=None) -> int:
     _fixed_hash_seed(argv)
     rest = sys.argv[1:] if argv is None else list(argv)
     if rest and rest[0] == "grade":

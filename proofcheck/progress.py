@@ -15,10 +15,26 @@ from __future__ import annotations
 
 import os
 import time
+import unicodedata
+
+from .textutil import visible
 
 DELAY = 2.0      # seconds before the line first appears
 EVERY = 0.25     # seconds between redraws
 ERASE = "\r\x1b[K"
+
+
+def fit(text: str, columns: int) -> str:
+    """The longest start of `text` that takes at most `columns` columns on a terminal
+    (East Asian wide characters take two, combining marks none): a line that wrapped
+    could not be erased by the next redraw."""
+    used = 0
+    for k, ch in enumerate(text):
+        w = 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + w > columns:
+            return text[:k]
+        used += w
+    return text
 
 
 def wanted(stream) -> bool:
@@ -69,8 +85,7 @@ class Progress:
         now = self.clock()
         if now - self.started < DELAY or (self.drawn_at is not None and now - self.drawn_at < EVERY):
             return
-        text = self.line()
-        self._write(ERASE + text[:self._columns()])
+        self._write(ERASE + fit(visible(self.line()), self._columns()))
         self.drawn_at = now
 
     def clear(self):
@@ -86,7 +101,7 @@ class Progress:
                 columns = os.get_terminal_size(self.stream.fileno()).columns
             except (AttributeError, ValueError, OSError):
                 columns = 0
-            self.width = max(20, columns - 1) if columns > 0 else 79  # 0: a terminal that does not say
+            self.width = columns - 1 if columns > 1 else 79  # 0: a terminal that does not say
         return self.width
 
     def _write(self, text: str):

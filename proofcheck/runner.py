@@ -20,6 +20,10 @@ MEMORY_LIMIT_BYTES = 3 * 1024 ** 3
 
 
 def _worker_main(conn, memory_limit):
+    import signal
+    # Ctrl-C is for the main process, which stops the workers itself (a worker
+    # would print its own traceback on the terminal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))

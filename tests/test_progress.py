@@ -116,3 +116,49 @@ def test_nothing_is_drawn_when_standard_error_is_not_a_terminal():
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 1
     assert p.stderr == ""
+
+
+def test_wide_characters_and_control_characters_in_a_file_name_cannot_wrap_or_escape():
+    clock, screen = Clock(), Terminal()
+    p = Progress(screen, clock)
+    p.width = 40
+    clock.now += progress.DELAY
+    p.reading("proofs/" + "証明" * 30 + ".pf")
+    line = screen.getvalue()[len(ERASE):]
+    assert progress.fit(line, 40) == line and sum(2 if "\u3000" < c else 1 for c in line) <= 40
+    clock.now += 1
+    p.reading("evil\x1b]0;PWNED\x07\x1b[31mx.pf")
+    drawn = screen.getvalue().rsplit(ERASE, 1)[1]
+    assert "\x1b" not in drawn and "\x07" not in drawn and "\\x1b]0;PWNED" in drawn
+
+
+def test_ctrl_c_stops_the_run_cleanly(tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it: no traceback from
+    the main process or a worker, the progress line erased, exit status 130."""
+    import signal
+    import time
+    f = tmp_path / "many.pf"
+    f.write_text("let x : real\n" + "".join(f"claim : (x + {i})^2 = x^2 + {2 * i}*x + {i * i}\n"
+                                            for i in range(1, 3001)))
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-c", RUN_WITH_NO_DELAY, "--no-cache", str(f)], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=follower, start_new_session=True)
+    os.close(follower)
+    screen = b""
+    started = time.monotonic()
+    while b"deciding steps" not in screen and time.monotonic() - started < 60:
+        screen += os.read(leader, 4096)
+    os.killpg(p.pid, signal.SIGINT)
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        screen += data
+    os.close(leader)
+    assert p.wait(timeout=60) == 130
+    text = screen.decode()
+    assert text.endswith(ERASE + "proofcheck: interrupted\r\n"), text[-300:]
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
