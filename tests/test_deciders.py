@@ -198,3 +198,13 @@ def test_z3_is_not_given_large_nonlinear_problems_but_large_linear_ones_are_deci
     assert squares[0] == "unknown" and "nonlinear" in squares[1]
     few = xs[:budget.Z3_MAX_NONLINEAR_UNKNOWNS]
     assert z3_decide(sum(x * x for x in few), ">=", sp.Integer(0), [], {})[0] == "proved"
+
+
+def test_interval_sums_of_numbers_beyond_floats_are_exact(check):
+    """10^400 + inf once went through a float (OverflowError: an internal problem)."""
+    from conftest import item
+    r = check("let x : real\nclaim big : x - 10^400 > 0 implies log(x - 10^400 - 1) = log(x - 10^400 - 1)\n"
+              "claim fine : x - 10^400 > 1 implies log(x - 10^400 - 1) = log(x - 10^400 - 1)\n")
+    big, fine = item(r, "big"), item(r, "fine")
+    assert big.status == "refuted" and "undefined there" in big.steps[0].verdict.message
+    assert fine.status == "proved"

@@ -101,8 +101,16 @@ def from_arb(v) -> Interval:
 
 
 # -------------------------------------------------------------- interval ops
+def _sum(x, y):
+    """The sum of two endpoints, exactly: a Fraction beyond a float's range plus inf
+    would first become a float, and fail (10^400 + inf)."""
+    if x in (INF, -INF) or y in (INF, -INF):
+        return x + y if x in (INF, -INF) and y in (INF, -INF) else (x if x in (INF, -INF) else y)
+    return x + y
+
+
 def add(a: Interval, b: Interval) -> Interval:
-    return make(a.lo + b.lo, a.hi + b.hi, a.lo_closed and b.lo_closed, a.hi_closed and b.hi_closed)
+    return make(_sum(a.lo, b.lo), _sum(a.hi, b.hi), a.lo_closed and b.lo_closed, a.hi_closed and b.hi_closed)
 
 
 def neg(a: Interval) -> Interval:
