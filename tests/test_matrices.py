@@ -185,3 +185,22 @@ def test_norm_bounds_on_3x3_matrices_end_in_counted_work(verdicts):
                    "claim holds : trace(E*F) <= norm_F(E)*norm_F(F)\n"
                    "claim too_strong : trace(E*F) >= -(1/2)*norm_F(E)*norm_F(F)\n")
     assert got == {"holds": "checked", "too_strong": "refuted"}
+
+
+def test_traces_of_powers_of_sums_are_multiplied_out_and_proved(verdicts):
+    """trace((A - I)^4) went through SymPy's symbolic sums for seconds and ended at the
+    time limit; the argument is now multiplied out (order kept) and traced term by term."""
+    got = verdicts("let n : integer, positive\nlet A, B : matrix(n, n)\n"
+                   "claim even : trace((A - I(n))^4) = trace((I(n) - A)^4)\n"
+                   "claim cyclic : trace((A*B - I(n))^3) = trace((B*A - I(n))^3)\n"
+                   "claim square : trace((A - I(n))^2) = trace(A^2) - 2*trace(A) + n\n"
+                   "claim wrong : trace((A - I(n))^2) = trace(A^2) - trace(A) + n\n"
+                   "claim order : trace((A + B)^2) = trace(A^2) + 2*trace(A*B) + trace(B^2)\n"
+                   "claim not_commuting : trace((A + B)^3) = trace(A^3) + 3*trace(A^2*B) + 3*trace(A*B^2) + trace(B^3)\n"
+                   "claim commuting_wrong : (A + B)^2 = A^2 + 2*A*B + B^2\n"
+                   "claim rotated : trace(A*A*B) = trace(A*B*A)\n"
+                   "let C : matrix(n, n)\n"
+                   "claim not_a_rotation : trace(A*B*C) = trace(B*A*C)\n")
+    assert got == {"even": "proved", "cyclic": "proved", "square": "proved", "wrong": "refuted",
+                   "order": "proved", "not_commuting": "proved", "commuting_wrong": "refuted",
+                   "rotated": "proved", "not_a_rotation": "refuted"}

@@ -575,10 +575,99 @@ def _cyclic_trace(t):
     return coeff * sp.Trace(inner)
 
 
+MAX_EXPANDED_PRODUCTS = 64  # products when a trace's argument is multiplied out
+
+
+def _product_terms(x, limit: int = MAX_EXPANDED_PRODUCTS):
+    """x as [(scalar, [matrix factors in order])]: products of sums and integer powers
+    of sums multiplied out, the order of factors kept (matrices do not commute).
+    None when that makes more than `limit` products (a counted bound)."""
+    if isinstance(x, sp.MatAdd):
+        out = []
+        for a in x.args:
+            t = _product_terms(a, limit)
+            if t is None or len(out) + len(t) > limit:
+                return None
+            out += t
+        return out
+    if isinstance(x, sp.MatMul):
+        coeff, factors = x.as_coeff_matrices()
+        out = [(coeff, [])]
+        for f in factors:
+            t = _product_terms(f, limit)
+            if t is None or len(out) * len(t) > limit:
+                return None
+            out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in t]
+        return out
+    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 1 < x.exp <= limit and isinstance(x.base, (sp.MatAdd, sp.MatMul)):
+        base = _product_terms(x.base, limit)
+        if base is None or len(base) ** int(x.exp) > limit:
+            return None
+        out = [(sp.Integer(1), [])]
+        for _ in range(int(x.exp)):
+            out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in base]
+        return out
+    return [(sp.Integer(1), [x])]
+
+
+def _cycle_factors(x, limit: int = MAX_EXPANDED_PRODUCTS):
+    """The factors of a product, powers written out (A^2*B: [A, A, B]); None past `limit`."""
+    if isinstance(x, sp.MatMul):
+        out = []
+        for f in x.args:
+            fs = _cycle_factors(f, limit)
+            if fs is None or len(out) + len(fs) > limit:
+                return None
+            out += fs
+        return out
+    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 0 < x.exp <= limit and not isinstance(x.base, sp.MatAdd):
+        fs = _cycle_factors(x.base, limit)
+        return None if fs is None or len(fs) * int(x.exp) > limit else fs * int(x.exp)
+    return [x]
+
+
+def _canonical_trace(c, factors):
+    """c*trace(F1*...*Fk), its factors rotated to the least rotation (the trace of a
+    product is the same for every cyclic rotation of its factors: trace(A*B*A) =
+    trace(A^2*B)), identities dropped and powers combined after."""
+    prod = sp.MatMul(*factors).doit() if len(factors) > 1 else factors[0]
+    if isinstance(prod, sp.Identity):
+        return c * prod.rows
+    if isinstance(prod, sp.ZeroMatrix):
+        return sp.Integer(0)
+    if isinstance(prod, sp.MatMul):  # a scalar factor comes out of the trace
+        coeff, mats = prod.as_coeff_matrices()
+        c, prod = c * coeff, (sp.MatMul(*mats) if len(mats) > 1 else mats[0])
+    fs = _cycle_factors(prod)
+    if fs is None or len(fs) < 2:
+        return c * sp.Trace(prod)
+    keys = [sp.default_sort_key(f) for f in fs]
+    k = min(range(len(fs)), key=lambda r: keys[r:] + keys[:r])
+    rot = fs[k:] + fs[:k]
+    return c * sp.Trace(sp.MatMul(*rot).doit())
+
+
+def _trace_multiplied_out(t):
+    """trace((A - I)^2) = trace(A^2) - 2*trace(A) + n: the argument multiplied out
+    (the order of factors kept), the trace taken term by term (it is linear), each
+    product rotated to one canonical cyclic order. The entry sums of a power of a
+    sum cost SymPy seconds to normalise; those of a plain product do not. Unchanged
+    when there is too much to multiply out."""
+    arg = t.arg
+    if not isinstance(arg, (sp.MatMul, sp.MatPow, sp.MatAdd)):
+        return t
+    terms = _product_terms(arg)
+    if terms is None:
+        return t
+    return sp.Add(*[_canonical_trace(c, f) for c, f in terms])
+
+
 def normal_form(e):
     """Traces and matrix products as sums over entries, every sum normalised."""
     if not isinstance(e, sp.Basic):
         return e
+    if e.has(sp.Trace):
+        e = e.replace(lambda x: isinstance(x, sp.Trace), _trace_multiplied_out)
     if e.has(sp.Inverse) and e.has(sp.Trace):
         e = e.replace(lambda x: isinstance(x, sp.Trace), _cyclic_trace)
     e = _determinants_split(e)  # det(A*B) = det(A)*det(B), det(A^-1) = 1/det(A), det(A^T) = det(A)
