@@ -580,8 +580,9 @@ MAX_EXPANDED_PRODUCTS = 64  # products when a trace's argument is multiplied out
 
 def _product_terms(x, limit: int = MAX_EXPANDED_PRODUCTS):
     """x as [(scalar, [matrix factors in order])]: products of sums and integer powers
-    of sums multiplied out, the order of factors kept (matrices do not commute).
-    None when that makes more than `limit` products (a counted bound)."""
+    multiplied out, the order of factors kept (matrices do not commute; A^2*B gives
+    [A, A, B]). None when that makes more than `limit` products or factors (a counted
+    bound)."""
     if isinstance(x, sp.MatAdd):
         out = []
         for a in x.args:
@@ -598,32 +599,16 @@ def _product_terms(x, limit: int = MAX_EXPANDED_PRODUCTS):
             if t is None or len(out) * len(t) > limit:
                 return None
             out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in t]
-        return out
-    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 1 < x.exp <= limit and isinstance(x.base, (sp.MatAdd, sp.MatMul)):
+        return out if all(len(f) <= limit for _, f in out) else None
+    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 1 < x.exp <= limit:
         base = _product_terms(x.base, limit)
         if base is None or len(base) ** int(x.exp) > limit:
             return None
         out = [(sp.Integer(1), [])]
         for _ in range(int(x.exp)):
             out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in base]
-        return out
+        return out if all(len(f) <= limit for _, f in out) else None
     return [(sp.Integer(1), [x])]
-
-
-def _cycle_factors(x, limit: int = MAX_EXPANDED_PRODUCTS):
-    """The factors of a product, powers written out (A^2*B: [A, A, B]); None past `limit`."""
-    if isinstance(x, sp.MatMul):
-        out = []
-        for f in x.args:
-            fs = _cycle_factors(f, limit)
-            if fs is None or len(out) + len(fs) > limit:
-                return None
-            out += fs
-        return out
-    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 0 < x.exp <= limit and not isinstance(x.base, sp.MatAdd):
-        fs = _cycle_factors(x.base, limit)
-        return None if fs is None or len(fs) * int(x.exp) > limit else fs * int(x.exp)
-    return [x]
 
 
 def _canonical_trace(c, factors):
@@ -635,12 +620,11 @@ def _canonical_trace(c, factors):
         return c * prod.rows
     if isinstance(prod, sp.ZeroMatrix):
         return sp.Integer(0)
-    if isinstance(prod, sp.MatMul):  # a scalar factor comes out of the trace
-        coeff, mats = prod.as_coeff_matrices()
-        c, prod = c * coeff, (sp.MatMul(*mats) if len(mats) > 1 else mats[0])
-    fs = _cycle_factors(prod)
-    if fs is None or len(fs) < 2:
+    terms = _product_terms(prod)
+    if terms is None or len(terms) != 1 or len(terms[0][1]) < 2:
         return c * sp.Trace(prod)
+    coeff, fs = terms[0]  # a scalar factor comes out of the trace
+    c = c * coeff
     keys = [sp.default_sort_key(f) for f in fs]
     k = min(range(len(fs)), key=lambda r: keys[r:] + keys[:r])
     rot = fs[k:] + fs[:k]
