@@ -58,6 +58,13 @@ SCALAR_ASSUMPTIONS = {"positive": {"positive": True}, "negative": {"negative": T
 MATRIX_ASSUMPTIONS = {"symmetric", "psd", "pd", "invertible"}  # pd implies invertible, psd and symmetric
 
 
+def _has_bigop(*exprs) -> bool:
+    """Does a sum or product appear? SymPy's matrix operators call doit(), which would
+    carry it out by SymPy's convention for a range that runs backwards, not the
+    language's (an empty sum is 0): such operands are combined without doit."""
+    return any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in exprs)
+
+
 class ElabError(Exception):
     """A name, shape or citation problem at a place in the source."""
 
@@ -577,10 +584,15 @@ class Elaborator:
                                             and _same_dim(a.shape[1], b.shape[1], node.span)):
                 raise ElabError(node.span, f"cannot {'add' if op == '+' else 'subtract'} matrices of "
                                 f"different shapes: {shape_text(a.shape)} and {shape_text(b.shape)}")
-            expr = a.expr + b.expr if op == "+" else a.expr - b.expr
+            if a.shape is not None and _has_bigop(a.expr, b.expr):
+                expr = sp.MatAdd(a.expr, b.expr if op == "+" else sp.MatMul(-1, b.expr)).doit(deep=False)
+            else:
+                expr = a.expr + b.expr if op == "+" else a.expr - b.expr
             return Term(expr, a.shape, conds)
         if op == "*":
             if a.shape is None or b.shape is None:
+                if _has_bigop(a.expr, b.expr):
+                    return Term(sp.MatMul(a.expr, b.expr).doit(deep=False), a.shape or b.shape, conds)
                 return Term(a.expr * b.expr, a.shape or b.shape, conds)
             if not _same_dim(a.shape[1], b.shape[0], node.span):
                 raise ElabError(node.span, f"cannot multiply {shape_text(a.shape)} by {shape_text(b.shape)}: "
@@ -595,6 +607,8 @@ class Elaborator:
         if b.shape is not None:
             raise ElabError(node.span, f"cannot divide by {shape_text(b.shape)}: use `inv(…)`")
         cond = Condition(b.expr, "!=", f"`{self.source(node.right.span)}` is a denominator")
+        if _has_bigop(a.expr, b.expr):
+            return Term(sp.MatMul(sp.Pow(b.expr, -1), a.expr).doit(deep=False), a.shape, conds + (cond,))
         return Term(a.expr / b.expr, a.shape, conds + (cond,))
 
     def _scalarize(self, t: Term) -> Term:
@@ -928,6 +942,9 @@ class Elaborator:
         if name in ("trace", "tr", "det", "inv") and not square:
             raise ElabError(node.span, f"`{name}` needs a square matrix; this is {shape_text(t.shape)}")
         A = t.expr
+
+        def times(X, Y):  # X*Y, without carrying out a sum inside (see _has_bigop)
+            return sp.MatMul(X, Y).doit(deep=False) if _has_bigop(X, Y) else X * Y
         if name in ("trace", "tr"):
             return Term(sp.Trace(A), None, t.conds)
         if name == "det":
@@ -939,13 +956,13 @@ class Elaborator:
             if cols != 1 and rows != 1:
                 raise ElabError(node.span, f"`norm` is the vector 2-norm; for {shape_text(t.shape)} use "
                                 f"`norm_2` or `norm_F`")
-            inner = (sp.Transpose(A) * A) if cols == 1 else (A * sp.Transpose(A))
+            inner = times(sp.Transpose(A), A) if cols == 1 else times(A, sp.Transpose(A))
             return Term(sp.sqrt(inner[0, 0]), None, t.conds)
         if name == "norm_F":
-            return Term(sp.sqrt(sp.Trace(sp.Transpose(A) * A)), None, t.conds)
+            return Term(sp.sqrt(sp.Trace(times(sp.Transpose(A), A))), None, t.conds)
         if name == "norm_2":
             if cols == 1:  # the spectral norm of a vector is its 2-norm
-                return Term(sp.sqrt((sp.Transpose(A) * A)[0, 0]), None, t.conds)
+                return Term(sp.sqrt(times(sp.Transpose(A), A)[0, 0]), None, t.conds)
             return Term(SpectralNorm(A), None, t.conds)
         raise ElabError(node.span, f"unknown function `{name}`")  # pragma: no cover
 

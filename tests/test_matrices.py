@@ -204,3 +204,22 @@ def test_traces_of_powers_of_sums_are_multiplied_out_and_proved(verdicts):
     assert got == {"even": "proved", "cyclic": "proved", "square": "proved", "wrong": "refuted",
                    "order": "proved", "not_commuting": "proved", "commuting_wrong": "refuted",
                    "rotated": "proved", "not_a_rotation": "refuted"}
+
+
+def test_renaming_a_sum_index_never_captures_or_touches_a_bound_one():
+    """_substitute replaces free occurrences only: an inner sum binding the same name
+    keeps its own, and an inner index equal to a replacement is renamed first."""
+    import sympy as sp
+    from proofcheck.deciders.matrices import _substitute
+    j, k, n = sp.symbols("j k n", integer=True)
+    f = sp.Function("f")
+    inner = sp.Sum(f(k, j), (k, 0, n))
+    e = f(j) * inner
+    out = _substitute(e, {j: k})          # j -> k must not be captured by the inner k
+    (outer_free,) = [a for a in out.args if not isinstance(a, sp.Sum)]
+    (new_inner,) = [a for a in out.args if isinstance(a, sp.Sum)]
+    assert outer_free == f(k)
+    bound = new_inner.limits[0][0]
+    assert bound != k and new_inner.function == f(bound, k)
+    shadowed = sp.Sum(f(j), (j, 0, n))   # j bound here: nothing to replace
+    assert _substitute(shadowed, {j: k}) == shadowed

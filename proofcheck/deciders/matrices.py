@@ -467,6 +467,39 @@ class _TooLarge(Exception):
     """A counted bound of the normal form was exceeded."""
 
 
+def _substitute(e, mapping: dict):
+    """e with each symbol of `mapping` replaced where it is free: a Sum or Product that
+    binds the symbol keeps its own inside (shadowing), and one that binds a symbol of
+    a replacement has that index renamed first, so nothing is captured. (xreplace
+    replaces bound indices too: Sum(v[j]*Sum(A[k, j], k), j) renamed j -> k became a
+    sum over A[k, k].)"""
+    if not mapping or not isinstance(e, sp.Basic):
+        return e
+    if isinstance(e, (sp.Sum, sp.Product)):
+        body, limits = e.function, list(e.limits)
+        incoming = set().union(*(t.free_symbols for t in mapping.values()))
+        for k, (v, lo, hi) in enumerate(limits):
+            if v in incoming:  # rename this index first: a replacement mentions it
+                fresh = sp.Dummy(v.name, **v.assumptions0)
+                body = _substitute(body, {v: fresh})
+                limits = [(w, _substitute(a, {v: fresh}), _substitute(b, {v: fresh})) if m > k else (w, a, b)
+                          for m, (w, a, b) in enumerate(limits)]
+                limits[k] = (fresh, lo, hi)
+        new_limits = []
+        for k, (v, lo, hi) in enumerate(limits):
+            # a limit's ends are read where the indices of the later (outer) limits are bound
+            outer = {w for w, _, _ in limits[k + 1:]}
+            m = {x: t for x, t in mapping.items() if x not in outer}
+            new_limits.append((v, _substitute(lo, m), _substitute(hi, m)))
+        inner = {x: t for x, t in mapping.items() if x not in {w for w, _, _ in limits}}
+        return e.func(_substitute(body, inner), *new_limits)
+    if not e.args:
+        return mapping.get(e, e)
+    if not (e.free_symbols & set(mapping)):
+        return e
+    return e.func(*[_substitute(a, mapping) for a in e.args])
+
+
 def _shift_limits(s):
     """Sum with every index running from 0, limits independent of each other, or None."""
     body = s.function
@@ -476,7 +509,7 @@ def _shift_limits(s):
         if (lo.free_symbols | hi.free_symbols) & set(indices):
             return None
         j = sp.Dummy("j", integer=True)
-        body = body.xreplace({i: j + lo})
+        body = _substitute(body, {i: j + lo})
         limits.append((j, sp.Integer(0), sp.expand(hi - lo)))
     return body, limits
 
@@ -492,11 +525,15 @@ def _canonical_sum(body, limits):
             renamings *= k
     if renamings > MAX_RENAMINGS:
         raise _TooLarge()
+    # names after those of the sums inside (already in normal form): no index is shadowed
+    inner = [int(v.name[len(_IDX):]) for x in sp.preorder_traversal(body) if isinstance(x, (sp.Sum, sp.Product))
+             for v, _, _ in x.limits if v.name.startswith(_IDX) and v.name[len(_IDX):].isdigit()]
+    first = max(inner) + 1 if inner else 0
     for perm in itertools.product(*[itertools.permutations(g) for g in groups]):
         flat = [k for g in perm for k in g]
-        names = {limits[k][0]: sp.Symbol(f"{_IDX}{pos}", integer=True, nonnegative=True)
+        names = {limits[k][0]: sp.Symbol(f"{_IDX}{pos + first}", integer=True, nonnegative=True)
                  for pos, k in enumerate(flat)}
-        new_body = body.xreplace(names)
+        new_body = _substitute(body, names)
         new_limits = [(names[limits[k][0]], sp.Integer(0), limits[k][2]) for k in flat]
         cand = sp.Sum(new_body, *new_limits)
         key = sp.default_sort_key(cand)
@@ -608,6 +645,10 @@ def _product_terms(x, limit: int = MAX_EXPANDED_PRODUCTS):
         for _ in range(int(x.exp)):
             out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in base]
         return out if all(len(f) <= limit for _, f in out) else None
+    if isinstance(x, sp.Transpose) and isinstance(x.arg, (sp.MatAdd, sp.MatMul, sp.MatPow)):
+        y = x.doit(deep=False)  # (X + Y)^T = X^T + Y^T, (X*Y)^T = Y^T*X^T
+        if not isinstance(y, sp.Transpose):
+            return _product_terms(y, limit)
     return [(sp.Integer(1), [x])]
 
 
@@ -638,7 +679,7 @@ def _trace_multiplied_out(t):
     sum cost SymPy seconds to normalise; those of a plain product do not. Unchanged
     when there is too much to multiply out."""
     arg = t.arg
-    if not isinstance(arg, (sp.MatMul, sp.MatPow, sp.MatAdd)):
+    if not isinstance(arg, (sp.MatMul, sp.MatPow, sp.MatAdd, sp.Transpose)):
         return t
     terms = _product_terms(arg)
     if terms is None:
@@ -769,6 +810,40 @@ def _symbolic_matrix(m, rows, cols, kinds):
     return sp.ImmutableMatrix(cells) if rows and cols else sp.ImmutableMatrix(sp.zeros(rows, cols))
 
 
+def _doit_keeping_bigops(e):
+    """e.doit(), except for the sums and products still in e: their ranges may run
+    backwards (`sum(i = 1..m, 1)` with m an integer of either sign), where SymPy's
+    doit reads them by its own convention (Karr's: -1 for m = -1) and the language
+    reads them as empty (0). They stay as they are."""
+    outermost = []
+
+    def walk(x):
+        if isinstance(x, (sp.Sum, sp.Product)):
+            outermost.append(x)
+        else:
+            for a in x.args:
+                walk(a)
+    walk(e)
+    if not outermost:
+        return e.doit()
+    keep = {x: sp.Dummy("bigop") for x in outermost}
+    return e.xreplace(keep).doit().xreplace({d: x for x, d in keep.items()})
+
+
+def _opaque_bigops(e, table: dict):
+    """e with each outermost sum or product replaced by a fresh unknown (the same one
+    for equal sums: `table`), entrywise for an explicit matrix."""
+    if isinstance(e, sp.MatrixBase):
+        return e.applyfunc(lambda x: _opaque_bigops(x, table))
+    if not isinstance(e, sp.Basic) or not e.has(sp.Sum, sp.Product):
+        return e
+    if isinstance(e, (sp.Sum, sp.Product)):
+        if e not in table:
+            table[e] = sp.Dummy("bigop", real=True)
+        return table[e]
+    return e.func(*[_opaque_bigops(x, table) for x in e.args])
+
+
 def instantiate(e, mapping, sizes):
     """Substitute sizes and explicit matrices, carry out the matrix operations.
 
@@ -777,14 +852,11 @@ def instantiate(e, mapping, sizes):
     if not isinstance(e, sp.Basic):
         return e
     e = e.xreplace(sizes)
-    if e.has(sp.Sum):
-        from ..decide import _bigop_doit  # explicit term-by-term expansion: exact and fast
-        for _ in range(6):
-            if not e.has(sp.Sum):
-                break
-            e = e.replace(lambda x: isinstance(x, sp.Sum), _bigop_doit)
+    if e.has(sp.Sum, sp.Product):
+        from ..decide import _prepare_bigops  # term by term, innermost first, where that is exact
+        e = _prepare_bigops(e)
     e = e.xreplace({m.xreplace(sizes): M for m, M in mapping.items()})
-    e = e.doit()
+    e = _doit_keeping_bigops(e)
     if isinstance(e, sp.MatrixExpr) and not isinstance(e, sp.ImmutableMatrix):
         e = e.as_explicit()
     return e
@@ -1391,12 +1463,20 @@ def _holds_symbolically(task, mats, kinds, size, time_left, models=None):
         return None
     if node_count(a, MAX_SYMBOLIC_NODES) + node_count(b, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
         return None  # a counted bound: too large to decide entry by entry
-    pairs = list(zip(_entries(a), _entries(b)))
     prems = _premise_rels(task) or []
     try:
         hyps = _instantiated_premises(prems, mapping, size) if prems else []
     except Exception:  # noqa: BLE001 - a premise SymPy cannot write out: prove without it
         hyps = []
+    opaque: dict = {}
+    if any(e.has(sp.Sum, sp.Product) for e in [a, b] + [t for h in hyps for t in (h[0], h[2])]):
+        # a sum whose range may run backwards (instantiate left it): an opaque unknown for
+        # the provers (what holds for every value of it holds for its own), which would
+        # otherwise carry it out by SymPy's convention; and Z3's value for it is no point
+        a, b = _opaque_bigops(a, opaque), _opaque_bigops(b, opaque)
+        hyps = [(_opaque_bigops(l, opaque), r, _opaque_bigops(rr, opaque)) for (l, r, rr) in hyps]
+        models = None
+    pairs = list(zip(_entries(a), _entries(b)))
     from ..decide import prove_relation
     clock = time_left or _no_clock
     for x, y in pairs:
@@ -2330,6 +2410,17 @@ class _Premise:
         return self._general.holds(inst.mapping(), inst.size, inst.sub(), inst.scalars, inst.cache)
 
 
+def _integer_value(s, r: int, k: int) -> Fraction:
+    """An integer scalar's value in trial k, from the draw r in 1..4: every third trial
+    takes 1 - r (0, -1, -2, -3) where the declaration allows it, so a range such as
+    `1..m` is also tried empty and backwards."""
+    if k % 3 == 2:
+        from .numeric import value_allowed
+        if value_allowed(s, Fraction(1 - r)):
+            return Fraction(1 - r)
+    return Fraction(r)
+
+
 class _Search:
     """The concrete search of one step over the fixed plan: at each size structured
     matrices first, then the plan's number of random ones; nothing here looks at the clock.
@@ -2367,7 +2458,7 @@ class _Search:
         shapes = {m: tuple(int(d.xreplace(size)) for d in m.shape) for m in mats}
         trials = ([("structured", s) for s in STRUCTURED] if mats else []) + \
             [("random", t) for t in range(n_random if mats else n_random + len(STRUCTURED))]
-        for how, t in trials:
+        for k, (how, t) in enumerate(trials):
             matrices = {}
             if how == "structured":
                 for j, m in enumerate(mats):
@@ -2381,7 +2472,7 @@ class _Search:
                 for m in mats:
                     M = _random_matrix(rng, *shapes[m], self.kinds.get(m, set()), style)
                     matrices[m] = M * scale if scale is not None else M
-            env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else Fraction(rng.randint(1, 4)))
+            env = {s: (rng.choice(SPECIAL[:13]) if not s.is_integer else _integer_value(s, rng.randint(1, 4), k))
                    for s in self.scalars}
             env = {s: v for s, v in env.items() if value_allowed(s, v)}
             yield _Instance(self.compiler, size, matrices, env) if len(env) == len(self.scalars) else None
