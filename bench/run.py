@@ -84,6 +84,15 @@ def claims_file(n: int = 1000, named: bool = True) -> str:
     return "let x : real\n" + body
 
 
+def matrix_file(n: int = 40) -> str:
+    """n different matrix claims of four kinds: trace and transpose identities (proved),
+    a determinant rule that is false (refuted), a norm bound (checked on instances)."""
+    kinds = ["claim : trace({i}*A*B) = {i}*trace(B*A)", "claim : (A + {i}*B)^T = A^T + {i}*B^T",
+             "claim : det({i}*A) = {i}*det(A)", "claim : norm_F(A + {i}*B) <= norm_F(A) + {i}*norm_F(B)"]
+    return "let n : integer, positive\nlet A, B : matrix(n, n)\n" + \
+        "".join(kinds[k % 4].format(i=k + 2) + "\n" for k in range(n))
+
+
 def verdicts(doc) -> list:
     """What a JSON report says of every item and step, times left out."""
     return [(fd["path"], it["line"], it["status"], it["message"],
@@ -154,6 +163,21 @@ def main() -> int:
         t2 = timed(proofcheck("--no-cache", "--quiet", str(large)))[0] - startup
         row("20,000 / 10,000 repeated claims (time after start-up)", f"{t2:.2f} s / {t1:.2f} s = {t2 / t1:.2f}x",
             "<= 2.2x", t2 / t1 <= 2.2)
+
+        def growth(label, make, n):
+            """Time after start-up of the file made with 2n against n: linear is 2x."""
+            times = []
+            for k in (n, 2 * n):
+                f = tmp / f"growth_{k}.pf"
+                f.write_text(make(k), encoding="utf-8")
+                times.append(timed(proofcheck("--no-cache", "--quiet", str(f)))[0] - startup)
+            row(f"{2 * n:,} / {n:,} {label} (time after start-up)",
+                f"{times[1]:.2f} s / {times[0]:.2f} s = {times[1] / times[0]:.2f}x", "<= 2.2x",
+                times[1] / times[0] <= 2.2)
+
+        growth("different claims", lambda k: claims_file(k, False), 1000)
+        growth("matrix claims", matrix_file, 40)
+        growth("chain steps", chain_file, 500)
 
         chain = tmp / "chain_1000.pf"
         chain.write_text(chain_file(1000), encoding="utf-8")
