@@ -223,3 +223,17 @@ def test_renaming_a_sum_index_never_captures_or_touches_a_bound_one():
     assert bound != k and new_inner.function == f(bound, k)
     shadowed = sp.Sum(f(j), (j, 0, n))   # j bound here: nothing to replace
     assert _substitute(shadowed, {j: k}) == shadowed
+
+
+def test_long_traces_are_compared_rotated_first_and_bounded_before_sums(verdicts):
+    """Products of six or more factors cost SymPy seconds each as sums over entries, and
+    ran into the time limit: the rotated traces are compared first (a proof when they
+    agree), and the sums are not attempted past a counted bound (the instances decide)."""
+    got = verdicts("let n : integer, positive\nlet A, B, C, D : matrix(n, n)\n"
+                   "claim squares : trace((A*B*C - C*B*A)^2) = trace((C*B*A - A*B*C)^2)\n"
+                   "claim fourth : trace((A*B)^4) = trace((B*A)^4)\n"
+                   "claim long : trace((A*B*C*D - I(n))^2) = trace((D*A*B*C - I(n))^2)\n"
+                   "claim cube_false : trace((A*B + C*D)^3) = trace((B*A + D*C)^3)\n"
+                   "claim square_false : trace((A*B + C*D)^2) = trace((B*A + D*C)^2)\n")
+    assert got == {"squares": "proved", "fourth": "proved", "long": "proved",
+                   "cube_false": "refuted", "square_false": "refuted"}
