@@ -522,6 +522,8 @@ class Elaborator:
 
     def _t_Neg(self, node: S.Neg, scope):
         t = self.term(node.arg, scope)
+        if t.shape is not None and _has_bigop(t.expr):
+            return Term(sp.MatMul(-1, t.expr), t.shape, t.conds)  # no doit: see _has_bigop
         return Term(-t.expr, t.shape, t.conds)
 
     def _t_BinOp(self, node: S.BinOp, scope):
@@ -585,14 +587,16 @@ class Elaborator:
                 raise ElabError(node.span, f"cannot {'add' if op == '+' else 'subtract'} matrices of "
                                 f"different shapes: {shape_text(a.shape)} and {shape_text(b.shape)}")
             if a.shape is not None and _has_bigop(a.expr, b.expr):
-                expr = sp.MatAdd(a.expr, b.expr if op == "+" else sp.MatMul(-1, b.expr)).doit(deep=False)
+                # not even doit(deep=False): MatAdd's clean-up (glom) multiplies the
+                # coefficients out, and a product over i = 1..m becomes 2^m
+                expr = sp.MatAdd(a.expr, b.expr if op == "+" else sp.MatMul(-1, b.expr))
             else:
                 expr = a.expr + b.expr if op == "+" else a.expr - b.expr
             return Term(expr, a.shape, conds)
         if op == "*":
             if a.shape is None or b.shape is None:
                 if _has_bigop(a.expr, b.expr):
-                    return Term(sp.MatMul(a.expr, b.expr).doit(deep=False), a.shape or b.shape, conds)
+                    return Term(sp.MatMul(a.expr, b.expr), a.shape or b.shape, conds)
                 return Term(a.expr * b.expr, a.shape or b.shape, conds)
             if not _same_dim(a.shape[1], b.shape[0], node.span):
                 raise ElabError(node.span, f"cannot multiply {shape_text(a.shape)} by {shape_text(b.shape)}: "
@@ -608,7 +612,7 @@ class Elaborator:
             raise ElabError(node.span, f"cannot divide by {shape_text(b.shape)}: use `inv(…)`")
         cond = Condition(b.expr, "!=", f"`{self.source(node.right.span)}` is a denominator")
         if _has_bigop(a.expr, b.expr):
-            return Term(sp.MatMul(sp.Pow(b.expr, -1), a.expr).doit(deep=False), a.shape, conds + (cond,))
+            return Term(sp.MatMul(sp.Pow(b.expr, -1), a.expr), a.shape, conds + (cond,))
         return Term(a.expr / b.expr, a.shape, conds + (cond,))
 
     def _scalarize(self, t: Term) -> Term:
@@ -944,7 +948,7 @@ class Elaborator:
         A = t.expr
 
         def times(X, Y):  # X*Y, without carrying out a sum inside (see _has_bigop)
-            return sp.MatMul(X, Y).doit(deep=False) if _has_bigop(X, Y) else X * Y
+            return sp.MatMul(X, Y) if _has_bigop(X, Y) else X * Y
         if name in ("trace", "tr"):
             return Term(sp.Trace(A), None, t.conds)
         if name == "det":

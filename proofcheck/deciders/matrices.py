@@ -92,6 +92,7 @@ MAX_SYMBOLIC_PRODUCTS = 4096  # scalar multiplications in the step's matrix prod
 MAX_SYMBOLIC_DET = 4        # det of a symbolic k×k matrix has k! terms
 MAX_SYMBOLIC_INV = 3        # inv of a symbolic k×k matrix: rational functions of degree k
 MAX_SYMBOLIC_POWER = 6      # A^k with symbolic entries: k - 1 products
+MAX_SYMBOLIC_PATHS = 4096   # terms of an entry of a product of symbolic matrices (inner sizes multiplied)
 MAX_SYMBOLIC_NODES = 20_000  # nodes of the instantiated sides
 MAX_NORMAL_FORM_NODES = 4_000  # nodes of a step given to the sum normal form
 MAX_RENAMINGS = 720         # canonical index renamings tried for one sum
@@ -645,6 +646,8 @@ def _product_terms(x, limit: int = MAX_EXPANDED_PRODUCTS):
         for _ in range(int(x.exp)):
             out = [(c1 * c2, f1 + f2) for c1, f1 in out for c2, f2 in base]
         return out if all(len(f) <= limit for _, f in out) else None
+    if isinstance(x, sp.MatPow) and x.exp.is_Integer and x.exp > limit:
+        return None  # A^65: more factors than the bound
     if isinstance(x, sp.Transpose) and isinstance(x.arg, (sp.MatAdd, sp.MatMul, sp.MatPow)):
         y = x.doit(deep=False)  # (X + Y)^T = X^T + Y^T, (X*Y)^T = Y^T*X^T
         if not isinstance(y, sp.Transpose):
@@ -687,16 +690,27 @@ def _trace_multiplied_out(t):
     return sp.Add(*[_canonical_trace(c, f) for c, f in terms])
 
 
-MAX_TRACE_WORK = 40  # counted work of turning traces into sums (see _trace_work)
+MAX_TRACE_WORK = 24  # counted work of turning a step's traces into sums (see trace_work)
 
 
 def _trace_work(arg) -> int:
     """The work of writing trace(arg) as sums over entries, counted by its factors: SymPy
-    takes about 0.05 s for a product of up to 4 factors, 0.15 s for 5, 0.8 s for 6."""
+    takes up to 0.05 s for a product of up to 3 factors, 0.1 s for 4, 0.2 s for 5, and
+    0.8 to 1.6 s for 6 (beyond the bound: such a step is left to the other methods)."""
     terms = _product_terms(arg)
     if terms is None:
         return MAX_TRACE_WORK + 1
-    return sum({0: 1, 1: 1, 2: 1, 3: 1, 4: 2, 5: 4, 6: 20}.get(len(f), MAX_TRACE_WORK + 1) for _, f in terms)
+    return sum({0: 1, 1: 1, 2: 1, 3: 1, 4: 2, 5: 4}.get(len(f), MAX_TRACE_WORK + 1) for _, f in terms)
+
+
+def trace_work(*exprs) -> int:
+    """The counted work of the traces of these expressions, multiplied out and rotated
+    (equal traces count once)."""
+    traces = set()
+    for e in exprs:
+        if isinstance(e, sp.Basic) and e.has(sp.Trace):
+            traces |= traces_rotated(e).atoms(sp.Trace)
+    return sum(_trace_work(t.arg) for t in traces)
 
 
 def traces_rotated(e):
@@ -713,7 +727,7 @@ def normal_form(e):
         return e
     if e.has(sp.Trace):
         e = traces_rotated(e)
-        if sum(_trace_work(t.arg) for t in e.atoms(sp.Trace)) > MAX_TRACE_WORK:
+        if trace_work(e) > MAX_TRACE_WORK:
             raise _TooLarge()
     if e.has(sp.Inverse) and e.has(sp.Trace):
         e = e.replace(lambda x: isinstance(x, sp.Trace), _cyclic_trace)
@@ -928,6 +942,15 @@ def concrete_size_ok(exprs, size) -> bool:
     return all(max(s) <= MAX_CONCRETE_DET for s in squares)
 
 
+def _flat_factors(x) -> list:
+    """The matrix factors of a product, nested products and whole powers written out."""
+    if isinstance(x, sp.MatMul):
+        return [g for f in x.args if isinstance(f, sp.MatrixExpr) for g in _flat_factors(f)]
+    if isinstance(x, sp.MatPow) and x.exp.is_Integer and 1 < x.exp <= MAX_EXPANDED_PRODUCTS:
+        return _flat_factors(x.base) * int(x.exp)
+    return [x]
+
+
 def symbolic_size_ok(exprs, size) -> bool:
     """A counted bound: may symbolic entries be used at this size?"""
     shapes = _shapes_at(exprs, size)
@@ -943,6 +966,16 @@ def symbolic_size_ok(exprs, size) -> bool:
         for x in sp.preorder_traversal(e):
             if isinstance(x, sp.MatMul):
                 factors = [f for f in x.args if isinstance(f, sp.MatrixExpr)]
+                # an entry of a product sums over every path through the inner indices:
+                # as many terms as the product of the inner sizes (2^65 for 66 factors of
+                # 2x2), counted on the product with nested products flattened
+                chain = _flat_factors(x)
+                paths = 1
+                for f in chain[:-1]:
+                    inner = f.shape[1].xreplace(size)
+                    paths *= int(inner) if inner.is_Integer else 10 ** 6
+                    if paths > MAX_SYMBOLIC_PATHS:
+                        return False
                 for f, g in zip(factors, factors[1:]):
                     r, k, c = (int(d.xreplace(size)) if d.xreplace(size).is_Integer else 10 ** 6
                                for d in (f.shape[0], f.shape[1], g.shape[1]))
@@ -1147,6 +1180,11 @@ def _symbolic(task, mats, time_left, memo=None):
                 return "traces multiplied out, each product rotated to one cyclic order (holds for every size)"
         except Exception:  # noqa: BLE001 - a form SymPy cannot take apart: the sums decide
             pass
+    try:
+        if trace_work(task.lhs, task.rhs) > MAX_TRACE_WORK:
+            return None  # a counted bound for both sides together: the other methods decide
+    except Exception:  # noqa: BLE001
+        return None
     try:
         lhs, rhs = once("sides", lambda: (normal_form(task.lhs), normal_form(task.rhs)))
         if isinstance(lhs, sp.MatrixExpr):
