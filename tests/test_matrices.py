@@ -249,3 +249,17 @@ def test_products_too_long_for_symbolic_entries_are_left_to_the_instances(verdic
                    "claim power : trace(A^65*B*C) = trace(B*C*A^65)\n"
                    "claim power_false : trace(A^65*B*C) = trace(B*A^65*C)\n")
     assert got == {"long": "checked", "power": "checked", "power_false": "refuted"}
+
+
+def test_vector_identities_with_sums_inside_products_are_proved(verdicts):
+    """u^T*(A*v + w) has an inner sum times an entry; the sum normal form joins such a
+    sum to the one around it (independent ranges), so these are proved for every size,
+    and their wrong variants are refuted."""
+    got = verdicts("let n : integer, positive\nlet A, B : matrix(n, n)\nlet u, v, w : vector(n)\n"
+                   "claim dist : u^T*(A*v + w) = (A^T*u)^T*v + u^T*w\n"
+                   "claim gram : (A*v)^T*(B*w) = v^T*A^T*B*w\n"
+                   "claim square : norm(A*v + w)^2 = norm(A*v)^2 + 2*w^T*A*v + norm(w)^2\n"
+                   "claim square_wrong : norm(A*v + w)^2 = norm(A*v)^2 + w^T*A*v + norm(w)^2\n"
+                   "claim gram_wrong : (A*v)^T*(B*w) = v^T*A*B*w\n")
+    assert got == {"dist": "proved", "gram": "proved", "square": "proved",
+                   "square_wrong": "refuted", "gram_wrong": "refuted"}

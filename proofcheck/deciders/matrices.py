@@ -543,6 +543,15 @@ def _canonical_sum(body, limits):
     return best[1]
 
 
+def _absorbable(f, indices) -> bool:
+    """Is f a sum that may join the sum around it: its ranges mention neither the outer
+    indices nor each other's?"""
+    if not isinstance(f, sp.Sum) or any(len(lim) != 3 for lim in f.limits):
+        return False
+    own = {v for v, _, _ in f.limits}
+    return not any((lo.free_symbols | hi.free_symbols) & (indices | own) for _, lo, hi in f.limits)
+
+
 def _normal_sum(s):
     shifted = _shift_limits(s)
     if shifted is None:
@@ -559,8 +568,25 @@ def _normal_sum(s):
     body = sp.expand(normal_form(body))
     out = sp.Integer(0)
     for term in sp.Add.make_args(body):
+        factors = sp.Mul.make_args(term)
+        inner, left = None, sp.Integer(1)
+        for f in factors:
+            if _absorbable(f, indices):
+                inner = f
+            elif isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 1 and _absorbable(f.base, indices):
+                inner, left = f.base, f.base ** (f.exp - 1)  # one copy now, the others in turn
+            if inner is not None:
+                break
+        if inner is not None:
+            # u[i]*sum(j, A[i, j]*v[j]) summed over i is one sum over i and j (finite
+            # sums, ranges independent of each other): its indices renamed apart first
+            fresh = {v: sp.Dummy("j", integer=True) for v, _, _ in inner.limits}
+            rest = left * sp.Mul(*[g for g in factors if g is not f])
+            out += _normal_sum(sp.Sum(rest * _substitute(inner.function, fresh),
+                                      *([(fresh[v], lo, hi) for v, lo, hi in inner.limits] + limits)))
+            continue
         const, dep = [], []
-        for f in sp.Mul.make_args(term):
+        for f in factors:
             (dep if f.free_symbols & indices else const).append(f)
         used = [l for l in limits if any(f.has(l[0]) for f in dep)]
         unused = [l for l in limits if l not in used]
