@@ -263,3 +263,19 @@ def test_vector_identities_with_sums_inside_products_are_proved(verdicts):
                    "claim gram_wrong : (A*v)^T*(B*w) = v^T*A*B*w\n")
     assert got == {"dist": "proved", "gram": "proved", "square": "proved",
                    "square_wrong": "refuted", "gram_wrong": "refuted"}
+
+
+def test_renaming_apart_a_sum_index_renames_the_inner_ranges_that_use_it():
+    """Sum(f(i, j), (i, 0, j), (j, 0, n)): i runs up to j. Renaming j apart (because a
+    replacement brings in a symbol named j) must rename it in i's range too."""
+    import sympy as sp
+    from proofcheck.deciders.matrices import _substitute
+    i, j, n, x = sp.symbols("i j n x", integer=True)
+    f = sp.Function("f")
+    s = sp.Sum(f(i, j, x), (i, 0, j), (j, 0, n))
+    out = _substitute(s, {x: j})             # x -> j: the bound j must be renamed apart
+    (ii, lo_i, hi_i), (jj, lo_j, hi_j) = out.limits
+    assert jj != j and hi_i == jj and out.function == f(ii, jj, j)
+    # the same value: at n = 2 with f(a, b, c) = (a + 1)*(b + 2)*c, 35*x with x = j
+    g = lambda e: e.replace(f, lambda a, b, c: (a + 1) * (b + 2) * c)  # noqa: E731
+    assert g(out).subs(n, 2).doit() == g(s).subs(n, 2).doit().subs(x, j) == 35 * j

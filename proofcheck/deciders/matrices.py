@@ -483,7 +483,9 @@ def _substitute(e, mapping: dict):
             if v in incoming:  # rename this index first: a replacement mentions it
                 fresh = sp.Dummy(v.name, **v.assumptions0)
                 body = _substitute(body, {v: fresh})
-                limits = [(w, _substitute(a, {v: fresh}), _substitute(b, {v: fresh})) if m > k else (w, a, b)
+                # limits are listed innermost first: the ends of the inner ones (m < k)
+                # are read where this index is bound
+                limits = [(w, _substitute(a, {v: fresh}), _substitute(b, {v: fresh})) if m < k else (w, a, b)
                           for m, (w, a, b) in enumerate(limits)]
                 limits[k] = (fresh, lo, hi)
         new_limits = []
