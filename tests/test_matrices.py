@@ -265,6 +265,16 @@ def test_vector_identities_with_sums_inside_products_are_proved(verdicts):
                    "square_wrong": "refuted", "gram_wrong": "refuted"}
 
 
+def test_a_sum_that_does_not_use_the_outer_index_stays_a_factor(verdicts):
+    """Σ_i v_i Σ_j v_j is (Σ v)^2, which is >= 0; joined into a double sum it is not
+    seen to be. Only an inner sum that uses an outer index joins the sum around it."""
+    got = verdicts("let n : integer, positive\nlet u, v, w : vector(n)\n"
+                   "claim square : sum(i = 1..n, v[i]*sum(j = 1..n, v[j])) >= 0\n"
+                   "claim factor : sum(i = 1..n, u[i]*(v^T*w)) = sum(i = 1..n, u[i])*(v^T*w)\n"
+                   "claim gram : (v^T*w)^2 = sum(i = 1..n, v[i]*w[i]*sum(j = 1..n, v[j]*w[j]))\n")
+    assert got == {"square": "proved", "factor": "proved", "gram": "proved"}
+
+
 def test_renaming_apart_a_sum_index_renames_the_inner_ranges_that_use_it():
     """Sum(f(i, j), (i, 0, j), (j, 0, n)): i runs up to j. Renaming j apart (because a
     replacement brings in a symbol named j) must rename it in i's range too."""

@@ -545,10 +545,17 @@ def _canonical_sum(body, limits):
     return best[1]
 
 
-def _absorbable(f, indices) -> bool:
-    """Is f a sum that may join the sum around it: its ranges mention neither the outer
-    indices nor each other's?"""
+MAX_JOINED_INDICES = 5  # indices of a sum made by joining inner sums to it (a counted bound)
+
+
+def _absorbable(f, indices, outer: int) -> bool:
+    """Is f a sum that should join the sum around it (`outer` indices): its body uses an
+    outer index (a sum that does not is a constant factor, and stays one: Σ_i v_i Σ_j v_j
+    is (Σ v)^2), its ranges mention neither the outer indices nor each other's, and
+    the joined sum stays within MAX_JOINED_INDICES?"""
     if not isinstance(f, sp.Sum) or any(len(lim) != 3 for lim in f.limits):
+        return False
+    if not (f.free_symbols & indices) or outer + len(f.limits) > MAX_JOINED_INDICES:
         return False
     own = {v for v, _, _ in f.limits}
     return not any((lo.free_symbols | hi.free_symbols) & (indices | own) for _, lo, hi in f.limits)
@@ -573,10 +580,10 @@ def _normal_sum(s):
         factors = sp.Mul.make_args(term)
         inner, left = None, sp.Integer(1)
         for f in factors:
-            if _absorbable(f, indices):
+            if _absorbable(f, indices, len(limits)):
                 inner = f
-            elif isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 1 and _absorbable(f.base, indices):
-                inner, left = f.base, f.base ** (f.exp - 1)  # one copy now, the others in turn
+            elif isinstance(f, sp.Pow) and f.exp == 2 and _absorbable(f.base, indices, len(limits)):
+                inner, left = f.base, f.base  # one copy now, the other in turn
             if inner is not None:
                 break
         if inner is not None:
