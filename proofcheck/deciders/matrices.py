@@ -755,6 +755,17 @@ def traces_rotated(e):
     return e.replace(lambda x: isinstance(x, sp.Trace), _trace_multiplied_out)
 
 
+def _trace_as_sum(t):
+    """trace(X) as the sum of X's diagonal entries. SymPy's rewrite(Sum) also calls
+    doit(), which tries to find closed forms of the entry sums over symbolic ranges (a
+    quarter of all matrix time, and never one found here); only a Kronecker delta
+    (from an identity) is worth carrying out."""
+    X = t.arg
+    i = sp.Dummy("i", integer=True)
+    s = sp.Sum(X[i, i], (i, 0, X.shape[0] - 1))
+    return s.doit() if s.has(sp.KroneckerDelta) else s
+
+
 def normal_form(e):
     """Traces and matrix products as sums over entries, every sum normalised. Raises
     _TooLarge when the traces would cost more than MAX_TRACE_WORK (a counted bound)."""
@@ -768,7 +779,7 @@ def normal_form(e):
         e = e.replace(lambda x: isinstance(x, sp.Trace), _cyclic_trace)
     e = _determinants_split(e)  # det(A*B) = det(A)*det(B), det(A^-1) = 1/det(A), det(A^T) = det(A)
     if e.has(sp.Trace):
-        e = e.replace(lambda x: isinstance(x, sp.Trace), lambda x: x.rewrite(sp.Sum))
+        e = e.replace(lambda x: isinstance(x, sp.Trace), _trace_as_sum)
     e = e.replace(lambda x: isinstance(x, sp.Sum), _normal_sum)
     return sp.expand(e)
 
