@@ -314,6 +314,15 @@ CHEAP_CANCEL_NODES = 200  # a difference up to this size is cancelled before the
 CHEAP_FACTOR_NODES = 30   # an inequality's difference up to this size is also factored first
 
 
+def _small_polynomial(d) -> bool:
+    """A polynomial in its names with small rational coefficients (factoring anything
+    else can cost more than the search: SymPy factors the integers of 10^(-3000))."""
+    names = d.free_symbols
+    if not names or d.atoms(sp.Float) or not d.is_polynomial(*names):
+        return False
+    return all(max(int(q.p).bit_length(), int(q.q).bit_length()) <= 64 for q in d.atoms(sp.Rational))
+
+
 def _cheap_proof(lhs, rel, rhs, known):
     """A method name when the relation holds by the cheapest sound methods."""
     if rel in ("=", "<=", ">=") and lhs == rhs:
@@ -332,8 +341,12 @@ def _cheap_proof(lhs, rel, rhs, known):
             return "signs and ranges of the terms (interval bounds)"
         # a small difference in every form (factored: x^2 - 2*x + 1 is (x - 1)^2): cheap
         # at this size, and the search it spares costs more
-        if node_count(d, CHEAP_FACTOR_NODES) <= CHEAP_FACTOR_NODES and bounds.prove_sign(d, srel, known) is not None:
-            return "signs and ranges of the terms (interval bounds)"
+        if node_count(d, CHEAP_FACTOR_NODES) <= CHEAP_FACTOR_NODES and _small_polynomial(d):
+            try:
+                if bounds.prove_sign(d, srel, known) is not None:
+                    return "signs and ranges of the terms (interval bounds)"
+            except (TypeError, ValueError, ArithmeticError):  # a form SymPy cannot order: the search decides
+                pass
     return None
 
 
