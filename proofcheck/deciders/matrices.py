@@ -739,12 +739,12 @@ def _trace_work(arg) -> int:
 
 
 def trace_work(*exprs) -> int:
-    """The counted work of the traces of these expressions, multiplied out and rotated
-    (equal traces count once)."""
+    """The counted work of the traces of these expressions, already multiplied out and
+    rotated (traces_rotated); equal traces count once."""
     traces = set()
     for e in exprs:
         if isinstance(e, sp.Basic) and e.has(sp.Trace):
-            traces |= traces_rotated(e).atoms(sp.Trace)
+            traces |= e.atoms(sp.Trace)
     return sum(_trace_work(t.arg) for t in traces)
 
 
@@ -897,19 +897,11 @@ def _doit_keeping_bigops(e):
     backwards (`sum(i = 1..m, 1)` with m an integer of either sign), where SymPy's
     doit reads them by its own convention (Karr's: -1 for m = -1) and the language
     reads them as empty (0). They stay as they are."""
-    outermost = []
-
-    def walk(x):
-        if isinstance(x, (sp.Sum, sp.Product)):
-            outermost.append(x)
-        else:
-            for a in x.args:
-                walk(a)
-    walk(e)
-    if not outermost:
+    if not e.has(sp.Sum, sp.Product):
         return e.doit()
-    keep = {x: sp.Dummy("bigop") for x in outermost}
-    return e.xreplace(keep).doit().xreplace({d: x for x, d in keep.items()})
+    keep: dict = {}
+    hidden = _opaque_bigops(e, keep)
+    return hidden.doit().xreplace({d: x for x, d in keep.items()})
 
 
 def _opaque_bigops(e, table: dict):
@@ -1220,14 +1212,18 @@ def _symbolic(task, mats, time_left, memo=None):
         return memo[key]
     if sum(node_count(e, MAX_NORMAL_FORM_NODES) for e in (task.lhs, task.rhs)) > MAX_NORMAL_FORM_NODES:
         return None  # a counted bound: too large for the sum normal form
+    try:  # the sides with their traces multiplied out and rotated, once per step
+        rotated = once("rotated", lambda: (traces_rotated(task.lhs), traces_rotated(task.rhs)))
+    except Exception:  # noqa: BLE001 - a form SymPy cannot take apart
+        return None
     if task.rel == "=" and not isinstance(task.lhs, sp.MatrixExpr) and (task.lhs.has(sp.Trace) or task.rhs.has(sp.Trace)):
-        try:  # cheap first: the traces multiplied out and rotated may already agree
-            if sp.expand(traces_rotated(task.lhs) - traces_rotated(task.rhs)) == 0:
+        try:  # cheap first: the rotated traces may already agree
+            if sp.expand(rotated[0] - rotated[1]) == 0:
                 return "traces multiplied out, each product rotated to one cyclic order (holds for every size)"
         except Exception:  # noqa: BLE001 - a form SymPy cannot take apart: the sums decide
             pass
     try:
-        if trace_work(task.lhs, task.rhs) > MAX_TRACE_WORK:
+        if trace_work(*rotated) > MAX_TRACE_WORK:
             return None  # a counted bound for both sides together: the other methods decide
     except Exception:  # noqa: BLE001
         return None
